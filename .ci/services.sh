@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Start (up) or stop (down) the PostgreSQL and Redis that `make test` needs, on a Debian machine as root
+# without systemd. Installs them from Debian packages when missing. Only what `up` started is stopped by
+# `down`; services that were already running are used and left alone. Safe to run again.
+set -euo pipefail
+
+STATE_DIR=${SERVICES_DIR:-"$(pwd)/.services"}
+PG_PORT=${PG_PORT:-5432}
+REDIS_PORT=${REDIS_PORT:-6379}
+DB_ROLE=trialscreen
+STARTED="$STATE_DIR/started"
+
+log() { echo "services: $*"; }
+
+apt_install() {
+  log "installing $*"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+postgres_running() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
+redis_running() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
+
+wait_for() {
+  local what=$1 check=$2
+  for _ in $(seq 1 60); do
+    if $check; then return 0; fi
+    sleep 0.5
+  done
+  log "$what did not become ready"
+  return 1
+}
+
+up() {
+  mkdir -p "$STATE_DIR"
+  : >"$STARTED"
+  local missing=()
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null && command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+
+  if ! postgres_running; then
+    local version
+    version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+    if ! pg_lsclusters -h | awk '{print $1, $2}' | grep -qx "$version main"; then
+      pg_createcluster "$version" main --port "$PG_PORT" >/dev/null
+    fi
+    pg_ctlcluster "$version" main start
+    echo "postgresql $version" >>"$STARTED"
+    wait_for PostgreSQL postgres_running
+    log "started PostgreSQL $version"
+  fi
+
+  # A fresh random password each run: nothing secret is kept in the repository.
+  local password
+  password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+  su postgres -c "psql -q -v ON_ERROR_STOP=1 -p $PG_PORT" >/dev/null <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB_ROLE') THEN CREATE ROLE $DB_ROLE LOGIN CREATEDB; END IF;
+END \$\$;
+ALTER ROLE $DB_ROLE LOGIN CREATEDB PASSWORD '$password';
+SQL
+  if ! su postgres -c "psql -p $PG_PORT -tAc \"SELECT 1 FROM pg_database WHERE datname = '$DB_ROLE'\"" | grep -q 1; then
+    su postgres -c "createdb -p $PG_PORT -O $DB_ROLE $DB_ROLE"
+  fi
+
+  if ! redis_running; then
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --pidfile "$STATE_DIR/redis.pid" \
+      --logfile "$STATE_DIR/redis.log" --dir "$STATE_DIR" --save '' --appendonly no
+    echo "redis" >>"$STARTED"
+    wait_for Redis redis_running
+    log "started Redis"
+  fi
+
+  cat >"$STATE_DIR/env" <<ENV
+export DATABASE_URL=postgres://$DB_ROLE:$password@127.0.0.1:$PG_PORT/$DB_ROLE
+export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/1
+ENV
+}
+
+down() {
+  [ -f "$STARTED" ] || return 0
+  while read -r service version; do
+    case "$service" in
+      postgresql) pg_ctlcluster "$version" main stop && log "stopped PostgreSQL $version" ;;
+      redis) redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 && log "stopped Redis" ;;
+    esac
+  done <"$STARTED"
+  rm -f "$STARTED" "$STATE_DIR/env"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac

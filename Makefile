@@ -1,0 +1,45 @@
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST_PORT ?= 127.0.0.1:8000
+
+.PHONY: run test checks bench clean
+
+## make run: the app with demo data on SQLite, tasks in-process, at http://127.0.0.1:8000/
+run: $(VENV)/.app-installed .dev-secret-key
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py loaddata nct00349206
+	$(PY) manage.py create_demo_users
+	DEBUG=true SECRET_KEY="$$(cat .dev-secret-key)" $(PY) manage.py runserver $(HOST_PORT)
+
+## make test: lint, migration and deployment checks, then the whole suite on PostgreSQL and Redis
+test: $(VENV)/.dev-installed
+	@trap '.ci/services.sh down' EXIT; \
+	.ci/services.sh up && source .services/env && $(MAKE) --no-print-directory checks
+
+checks:
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.production ALLOWED_HOSTS=trialscreen.example.org \
+	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	$(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) -m pytest
+
+$(VENV)/.app-installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.app-installed
+
+.dev-secret-key:
+	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+	chmod 600 $@
+
+clean:
+	rm -rf $(VENV) .services staticfiles

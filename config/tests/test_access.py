@@ -1,0 +1,99 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from conftest import PASSWORD
+
+PUBLIC_URL_NAMES = {"login", "admin:login"}
+SAMPLE_VALUES = {"int": "1", "str": "NCT00349206", "slug": "sample", "path": "sample", "uuid": "0" * 32}
+
+
+def all_url_samples(resolver=None, prefix="", namespace=""):
+    """Every URL of the site with sample values in its parameters, so new pages are covered automatically."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner_namespace = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from all_url_samples(entry, route, inner_namespace)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}{entry.name}" if entry.name else route
+            yield name, "/" + sample_path(route)
+
+
+def sample_path(route):
+    route = re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_VALUES[m.group(1) or "str"], route)
+    route = re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)
+    route = re.sub(r"\.\*", "sample", route)
+    return route.lstrip("^").replace("\\", "").replace("$", "").replace("^", "")
+
+
+URLS = sorted(set(all_url_samples()))
+
+
+def test_the_walk_finds_the_site_pages():
+    names = {name for name, _ in URLS}
+    assert {"home", "trials:detail", "logout", "admin:index"} <= names
+
+
+@pytest.mark.parametrize(("name", "url"), [(n, u) for n, u in URLS if n not in PUBLIC_URL_NAMES])
+def test_anonymous_users_are_sent_to_login_everywhere(db, client, name, url):
+    response = client.get(url)
+    assert response.status_code == 302, f"{name} ({url}) answered {response.status_code}"
+    assert response.url.startswith((reverse("login"), reverse("admin:login"))), response.url
+
+
+def test_login_page_is_public(db, client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert "Log in" in response.content.decode()
+
+
+def test_login_with_wrong_password_shows_an_error(client, coordinator):
+    response = client.post(reverse("login"), {"username": "coordinator", "password": "wrong"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_returns_to_the_page_asked_for(client, coordinator, trial):
+    target = reverse("trials:detail", args=[trial.nct_id])
+    response = client.post(
+        f"{reverse('login')}?next={target}", {"username": "coordinator", "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 302
+    assert response.url == target
+
+
+def test_logout_needs_post_and_ends_the_session(client_for, coordinator):
+    client = client_for(coordinator)
+    assert client.get(reverse("logout")).status_code == 405
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_session_ends_after_thirty_idle_minutes(client_for, coordinator, settings):
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    client = client_for(coordinator)
+    assert client.get(reverse("home")).status_code == 200
+    session = Session.objects.get(session_key=client.session.session_key)
+    remaining = session.expire_date - timezone.now()
+    assert timedelta(minutes=29) < remaining <= timedelta(minutes=30)
+
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_activity_keeps_the_session_alive(client_for, coordinator):
+    client = client_for(coordinator)
+    key = client.session.session_key
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=1))
+    assert client.get(reverse("home")).status_code == 200
+    assert Session.objects.get(pk=key).expire_date > timezone.now() + timedelta(minutes=29)

@@ -1,0 +1,92 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+from config.env import database_from_url
+
+
+def run_django(code, **env_overrides):
+    """Start a fresh interpreter so that settings are read from the given environment, as at deployment."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_postgres_url_is_parsed():
+    config = database_from_url("postgres://app:secret@db.example:5433/screening")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["NAME"], config["USER"], config["HOST"], config["PORT"]) == ("screening", "app", "db.example", 5433)
+
+
+@pytest.mark.parametrize("url", ["mysql://u:p@h/db", "not a url", "postgres://u:p@localhost:5432/"])
+def test_bad_database_url_is_refused_with_a_clear_message(url):
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        database_from_url(url)
+
+
+def test_bad_database_url_stops_startup_with_a_clear_error():
+    result = run_django("", DJANGO_SETTINGS_MODULE="config.settings.base", DATABASE_URL="nonsense")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DATABASE_URL 'nonsense'" in result.stderr
+
+
+def test_settings_come_from_the_environment():
+    code = (
+        "from django.conf import settings as s; print(s.DATABASES['default']['NAME'], s.ALLOWED_HOSTS, "
+        "s.DEBUG, s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    result = run_django(
+        code,
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL="postgres://u:p@127.0.0.1:5432/elsewhere",
+        ALLOWED_HOSTS="screen.example.org",
+        DEBUG="true",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+    )
+    assert result.stdout.split() == ["elsewhere", "['screen.example.org']", "True", "redis://127.0.0.1:6379/3", "False"]
+
+
+def test_without_a_broker_tasks_run_in_process():
+    result = run_django(
+        "from django.conf import settings as s; print(s.CELERY_TASK_ALWAYS_EAGER)",
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+    )
+    assert result.stdout.strip() == "True"
+
+
+def test_production_requires_a_secret_key():
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.production", "ALLOWED_HOSTS": "screen.example.org"}
+    result = run_django("", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_settings_pass_the_deployment_checklist():
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "ALLOWED_HOSTS": "screen.example.org",
+        "SECRET_KEY": "a" * 20 + "production-test-key-that-is-long-and-random-enough-1234567890",
+    }
+    result = run_django(
+        "from django.core.management import call_command; call_command('check', '--deploy', '--fail-level', 'WARNING')",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_suite_runs_on_the_configured_database():
+    expected = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    assert connection.vendor == expected

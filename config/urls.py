@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from trials import views as trial_views
+
+admin.site.site_header = "trialscreen administration"
+admin.site.site_title = "trialscreen admin"
+
+urlpatterns = [
+    path("", trial_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("trials/", include("trials.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,57 @@
+"""Personas shared by every app's tests: one user per role, plus a logged-in user with no role."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from trials import roles
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(django_user_model, username, role=None, **extra):
+    user = django_user_model.objects.create_user(
+        username=username, password=PASSWORD, first_name=username.title(), last_name="Tester", **extra
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def coordinator(django_user_model):
+    return make_user(django_user_model, "coordinator", roles.COORDINATOR)
+
+
+@pytest.fixture
+def investigator(django_user_model):
+    return make_user(django_user_model, "investigator", roles.INVESTIGATOR)
+
+
+@pytest.fixture
+def administrator(django_user_model):
+    return make_user(django_user_model, "administrator", roles.ADMINISTRATOR, is_staff=True)
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return make_user(django_user_model, "outsider")
+
+
+@pytest.fixture
+def trial(db):
+    call_command("loaddata", "nct00349206", verbosity=0)
+    from trials.models import Trial
+
+    return Trial.objects.get(nct_id="NCT00349206")
+
+
+@pytest.fixture
+def client_for(client):
+    """A test client logged in as the given user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

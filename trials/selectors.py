@@ -1,0 +1,17 @@
+from django.shortcuts import get_object_or_404
+
+from trials.models import Trial
+
+
+def trial_list():
+    return Trial.objects.order_by("nct_id")
+
+
+def trial_with_record(*, nct_id):
+    """A trial with everything its page shows, in a fixed number of queries."""
+    return get_object_or_404(
+        Trial.objects.prefetch_related(
+            "identifiers", "interventions", "arms__interventions", "outcome_measures", "locations", "investigators"
+        ),
+        nct_id=nct_id,
+    )
