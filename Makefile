@@ -9,7 +9,7 @@ HOST_PORT ?= 127.0.0.1:8000
 ## make run: the app with demo data on SQLite, tasks in-process, at http://127.0.0.1:8000/
 run: $(VENV)/.app-installed .dev-secret-key
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py loaddata nct00349206
+	$(PY) manage.py loaddata nct00349206 labs drugs nct00349206_criteria
 	$(PY) manage.py create_demo_users
 	DEBUG=true SECRET_KEY="$$(cat .dev-secret-key)" $(PY) manage.py runserver $(HOST_PORT)
 

@@ -47,6 +47,13 @@ def trial(db):
 
 
 @pytest.fixture
+def active_version(trial):
+    """The shipped criteria version of NCT00349206, with the lab and drug vocabularies it needs."""
+    call_command("loaddata", "labs", "drugs", "nct00349206_criteria", verbosity=0)
+    return trial.criteria_versions.get(status="active")
+
+
+@pytest.fixture
 def client_for(client):
     """A test client logged in as the given user."""
 

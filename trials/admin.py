@@ -1,7 +1,32 @@
-from django.contrib import admin
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from trials.models import Arm, Intervention, Investigator, Location, OutcomeMeasure, Trial, TrialIdentifier
+from screening.rules import RuleError
+from screening.rules.specs import RULE_TYPES
+from trials import services
+from trials.models import (
+    Analyte,
+    AnalyteUnit,
+    Arm,
+    CriteriaVersion,
+    Criterion,
+    Drug,
+    DrugClass,
+    Intervention,
+    Investigator,
+    Location,
+    OutcomeMeasure,
+    Trial,
+    TrialIdentifier,
+)
+from trials.ruleset import rule_check
 
 
 class TrialIdentifierInline(admin.TabularInline):
@@ -93,3 +118,185 @@ class TrialAdmin(SimpleHistoryAdmin):
             },
         ),
     ]
+
+
+class PrettyJSONField(forms.JSONField):
+    """Shows JSON indented, so an administrator can read and edit a rule."""
+
+    def prepare_value(self, value):
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+class CriterionForm(forms.ModelForm):
+    rule = PrettyJSONField(
+        widget=forms.Textarea(attrs={"rows": 18, "cols": 90, "style": "font-family: monospace"}),
+        help_text="A structured rule (see the rule types below). It is checked when you save: a rule that cannot be "
+        "evaluated is refused with the place and reason.",
+    )
+
+    class Meta:
+        model = Criterion
+        fields = ["version", "order", "code", "kind", "category", "text", "summary", "cohorts", "applies_to", "rule"]
+
+    def clean_rule(self):
+        rule = self.cleaned_data["rule"]
+        try:
+            rule_check(rule)
+        except RuleError as error:
+            raise forms.ValidationError(f"This rule cannot be evaluated: {error}") from error
+        return rule
+
+    def clean_version(self):
+        version = self.cleaned_data["version"]
+        if not version.is_editable:
+            raise forms.ValidationError(
+                f"{version.label} is {version.get_status_display().lower()} and cannot change. "
+                "Create an amendment draft from it and edit that."
+            )
+        return version
+
+
+def _rule_in_words(rule):
+    try:
+        return rule_check(rule).describe()
+    except RuleError as error:
+        return f"Invalid rule: {error}"
+
+
+class CriterionInline(admin.TabularInline):
+    model = Criterion
+    fields = ["order", "code", "kind", "category", "cohorts", "applies_to", "summary", "rule_in_words"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="rule in words")
+    def rule_in_words(self, criterion):
+        return _rule_in_words(criterion.rule)
+
+
+@admin.register(CriteriaVersion)
+class CriteriaVersionAdmin(SimpleHistoryAdmin):
+    list_display = ["label", "trial", "status", "effective_date", "published_at", "derived_from"]
+    list_filter = ["trial", "status"]
+    readonly_fields = ["status", "effective_date", "published_at", "derived_from", "created_at"]
+    fields = ["trial", "label", "note", *readonly_fields]
+    inlines = [CriterionInline]
+    actions = ["create_amendment", "publish"]
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.is_editable)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "trial"] if obj else self.readonly_fields
+
+    @admin.action(description="Create an amendment draft from the selected version", permissions=["add"])
+    def create_amendment(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to amend.", messages.ERROR)
+            return None
+        draft = services.criteria_version_create_amendment(source=queryset.get())
+        self.message_user(request, f"{draft.label} created as a draft. Edit its criteria, then publish it.")
+        return redirect(reverse("admin:trials_criteriaversion_change", args=[draft.pk]))
+
+    @admin.action(description="Publish the selected draft (retires the active version)", permissions=["add"])
+    def publish(self, request, queryset):
+        for version in queryset:
+            try:
+                services.criteria_version_publish(version=version)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(request, f"{version.label} is now the active version.")
+
+
+@admin.register(Criterion)
+class CriterionAdmin(SimpleHistoryAdmin):
+    form = CriterionForm
+    list_display = ["code", "summary", "kind", "category", "cohorts", "applies_to", "version"]
+    list_display_links = ["code", "summary"]
+    list_filter = ["version", "kind", "category", "cohorts", "applies_to"]
+    search_fields = ["code", "summary", "text"]
+    ordering = ["version", "order"]
+    readonly_fields = ["text_in_record", "rule_in_words", "rule_types"]
+    fieldsets = [
+        (None, {"fields": ["version", "order", "code", "kind", "category", "cohorts", "applies_to"]}),
+        ("What the record says", {"fields": ["text_in_record", "text", "summary"]}),
+        ("Rule", {"fields": ["rule_in_words", "rule", "rule_types"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("version__trial")
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.version.is_editable)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.version.is_editable)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "version":
+            kwargs["queryset"] = CriteriaVersion.objects.filter(status=CriteriaVersion.Status.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="verbatim text")
+    def text_in_record(self, criterion):
+        return criterion.text
+
+    @admin.display(description="rule in words")
+    def rule_in_words(self, criterion):
+        return _rule_in_words(criterion.rule) if criterion.rule else "-"
+
+    @admin.display(description="rule types")
+    def rule_types(self, criterion):
+        return format_html_join(
+            "",
+            "<div><code>{}</code>: {}</div>",
+            ((name, ", ".join(fields) or "-") for name, (fields, _) in RULE_TYPES.items()),
+        )
+
+
+class AnalyteUnitInline(admin.TabularInline):
+    model = AnalyteUnit
+    extra = 1
+
+
+@admin.register(Analyte)
+class AnalyteAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "code", "abbreviation", "loinc", "canonical_unit"]
+    search_fields = ["name", "code", "loinc"]
+    inlines = [AnalyteUnitInline]
+
+
+@admin.register(DrugClass)
+class DrugClassAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Drug)
+class DrugAdmin(SimpleHistoryAdmin):
+    list_display = ["generic_name", "brand_list", "class_list"]
+    list_filter = ["classes"]
+    search_fields = ["generic_name", "synonyms", "brand_names"]
+    filter_horizontal = ["classes"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("classes")
+
+    @admin.display(description="brand names")
+    def brand_list(self, drug):
+        return ", ".join(drug.brand_names)
+
+    @admin.display(description="classes")
+    def class_list(self, drug):
+        return ", ".join(c.name for c in drug.classes.all())

@@ -151,3 +151,157 @@ class Investigator(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.role})"
+
+
+class Analyte(models.Model):
+    """A laboratory test the criteria use, with the units labs report it in."""
+
+    code = models.SlugField(max_length=30, unique=True, help_text="Used by rules, e.g. anc, ast, creatinine.")
+    name = models.CharField(max_length=100)
+    abbreviation = models.CharField(max_length=20, help_text="Shown in reasons, e.g. ANC.")
+    loinc = models.CharField("LOINC code", max_length=10, blank=True)
+    canonical_unit = models.CharField(max_length=20, help_text="The unit thresholds are compared in.")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.canonical_unit})"
+
+
+class AnalyteUnit(models.Model):
+    """A unit a lab may report an analyte in; value x factor gives the value in the canonical unit."""
+
+    analyte = models.ForeignKey(Analyte, on_delete=models.CASCADE, related_name="units")
+    unit = models.CharField(max_length=20)
+    factor = models.DecimalField(
+        max_digits=20, decimal_places=10, help_text="Multiply a value in this unit by this to get the canonical unit."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["analyte", "unit"]
+        constraints = [models.UniqueConstraint(fields=["analyte", "unit"], name="unique_analyte_unit")]
+
+    def __str__(self):
+        return f"{self.unit} (x {self.factor} = {self.analyte.canonical_unit})"
+
+
+class DrugClass(models.Model):
+    code = models.SlugField(max_length=40, unique=True, help_text="Used by rules, e.g. enzyme_inducing_aed.")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "drug classes"
+
+    def __str__(self):
+        return self.name
+
+
+class Drug(models.Model):
+    """A drug as charts name it: generic name, synonyms and brand names all match it."""
+
+    generic_name = models.CharField(max_length=100, unique=True)
+    synonyms = models.JSONField(default=list, blank=True, help_text="Other names and codes, e.g. BAY 43-9006.")
+    brand_names = models.JSONField(default=list, blank=True)
+    classes = models.ManyToManyField(DrugClass, related_name="drugs", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(m2m_fields=[classes])
+
+    class Meta:
+        ordering = ["generic_name"]
+
+    def __str__(self):
+        return self.generic_name
+
+
+class CriteriaVersion(models.Model):
+    """One edition of a trial's eligibility criteria. Only drafts can change; screenings keep the version they used."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="criteria_versions")
+    label = models.CharField(max_length=100, help_text='E.g. "Original protocol", "Amendment 1".')
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    effective_date = models.DateField(null=True, blank=True, help_text="Set when the version is published.")
+    note = models.TextField(blank=True, help_text="What changed and why.")
+    derived_from = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="amendments")
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["trial", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial"], condition=models.Q(status="active"), name="one_active_criteria_version_per_trial"
+            ),
+            models.UniqueConstraint(fields=["trial", "label"], name="unique_criteria_version_label"),
+        ]
+
+    def __str__(self):
+        return f"{self.trial.nct_id} · {self.label} ({self.get_status_display()})"
+
+    @property
+    def is_editable(self):
+        return self.status == self.Status.DRAFT
+
+
+class Criterion(models.Model):
+    """One bullet of the trial record, with the structured rule that decides it."""
+
+    class Kind(models.TextChoices):
+        INCLUSION = "inclusion", "Inclusion"
+        EXCLUSION = "exclusion", "Exclusion"
+
+    class Category(models.TextChoices):
+        DISEASE = "disease", "Disease"
+        LABS = "labs", "Labs"
+        PRIOR_THERAPY = "prior_therapy", "Prior therapy"
+        CONCOMITANT_MEDS = "concomitant_meds", "Concomitant medications"
+        OTHER = "other", "Other"
+
+    class Cohorts(models.TextChoices):
+        BOTH = "both", "Phase I and phase II"
+        PHASE_1 = "phase1", "Phase I only"
+        PHASE_2 = "phase2", "Phase II only"
+
+    class AppliesTo(models.TextChoices):
+        EVERYONE = "everyone", "Everyone"
+        FEMALE = "female", "Women"
+        CHILDBEARING_POTENTIAL = "childbearing_potential", "People of childbearing potential"
+        REPRODUCTIVE_POTENTIAL = "reproductive_potential", "People of reproductive potential (any sex)"
+        HIV_POSITIVE = "hiv_positive", "HIV-positive people"
+
+    version = models.ForeignKey(CriteriaVersion, on_delete=models.CASCADE, related_name="criteria")
+    order = models.PositiveSmallIntegerField(help_text="Position in the record.")
+    code = models.CharField(max_length=8, help_text="Short test code, e.g. IN03 or EX12 (as CDISC IETESTCD).")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    text = models.TextField("text in the record", help_text="The record's sentence, verbatim.")
+    summary = models.CharField("plain-language summary", max_length=300)
+    cohorts = models.CharField(max_length=10, choices=Cohorts.choices, default=Cohorts.BOTH)
+    applies_to = models.CharField(max_length=30, choices=AppliesTo.choices, default=AppliesTo.EVERYONE)
+    rule = models.JSONField(help_text="The structured rule; validated when saved.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["version", "order"]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="unique_criterion_code_per_version"),
+            models.UniqueConstraint(fields=["version", "order"], name="unique_criterion_order_per_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.code}: {self.summary}"

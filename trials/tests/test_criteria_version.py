@@ -1,0 +1,128 @@
+"""The shipped criteria version, amendments, and the rule that published versions never change."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from screening.rules import Verdict
+from trials import services
+from trials.models import CriteriaVersion, Criterion
+from trials.ruleset import ruleset_for_version
+from trials.tests.test_trial_record import seed_criteria_bullets
+
+
+def test_every_bullet_of_the_record_is_a_criterion_in_order(active_version):
+    criteria = list(active_version.criteria.order_by("order"))
+    assert [c.text for c in criteria[1:]] == seed_criteria_bullets()
+    assert criteria[0].code == "IN00"
+    assert criteria[0].rule == {"type": "age", "minimum_years": 18}
+
+
+def test_codes_are_short_and_unique(active_version):
+    codes = list(active_version.criteria.values_list("code", flat=True))
+    assert len(codes) == len(set(codes)) == 41
+    assert all(len(code) <= 8 for code in codes)
+
+
+def test_judgement_only_bullets_are_stated_as_attestations(active_version):
+    for code in ("EX02", "EX04", "EX05", "EX06", "EX10", "EX13"):
+        criterion = active_version.criteria.get(code=code)
+        assert criterion.rule["type"] == "attestation"
+        assert "attestation" in criterion.summary
+
+
+def test_phase_2_only_bullets_are_marked(active_version):
+    phase2 = set(active_version.criteria.filter(cohorts="phase2").values_list("code", flat=True))
+    assert phase2 == {"EX08", "EX09"}
+    assert all("(Phase II)" in c.text for c in active_version.criteria.filter(cohorts="phase2"))
+
+
+def test_the_shipped_version_compiles(active_version):
+    ruleset = ruleset_for_version(active_version)
+    assert len(ruleset.criteria) == 41
+
+
+def test_one_active_version_per_trial_is_enforced_by_the_database(active_version):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CriteriaVersion.objects.create(trial=active_version.trial, label="Rogue", status="active")
+
+
+def test_an_amendment_is_a_draft_copy(active_version):
+    draft = services.criteria_version_create_amendment(source=active_version)
+    assert draft.status == "draft"
+    assert draft.label == "Amendment 1"
+    assert draft.derived_from == active_version
+    original = list(active_version.criteria.values_list("code", "text", "rule"))
+    assert list(draft.criteria.values_list("code", "text", "rule")) == original
+    assert services.criteria_version_create_amendment(source=active_version).label == "Amendment 2"
+
+
+def test_publishing_retires_the_old_version_and_leaves_it_unchanged(active_version):
+    draft = services.criteria_version_create_amendment(source=active_version)
+    anc = draft.criteria.get(code="IN16")
+    anc.rule = {**anc.rule, "value": 1000}
+    anc.save()
+
+    services.criteria_version_publish(version=draft)
+
+    active_version.refresh_from_db()
+    draft.refresh_from_db()
+    assert active_version.status == "retired"
+    assert draft.status == "active"
+    assert draft.effective_date is not None
+    assert active_version.criteria.get(code="IN16").rule["value"] == 1500
+    assert draft.criteria.get(code="IN16").rule["value"] == 1000
+
+
+def test_old_and_new_versions_evaluate_by_their_own_thresholds(active_version):
+    from screening.rules import LabResult
+    from screening.tests.conftest import SCREENING_DATE, eligible_facts, with_lab
+
+    draft = services.criteria_version_create_amendment(source=active_version)
+    Criterion.objects.filter(version=draft, code="IN16").update(
+        rule={"type": "lab_absolute", "analyte": "anc", "op": ">=", "value": 1000, "unit": "/mm3"}
+    )
+    services.criteria_version_publish(version=draft)
+    active_version.refresh_from_db()
+    facts = with_lab(eligible_facts(), "anc", LabResult(1.2, "10^3/uL"))
+    old = ruleset_for_version(active_version).evaluate(facts, SCREENING_DATE, "phase1")
+    new = ruleset_for_version(draft).evaluate(facts, SCREENING_DATE, "phase1")
+    assert old.verdict == Verdict.INELIGIBLE
+    assert new.verdict == Verdict.ELIGIBLE
+
+
+@pytest.mark.parametrize("status", ["active", "retired"])
+def test_only_drafts_can_be_published(active_version, status):
+    CriteriaVersion.objects.filter(pk=active_version.pk).update(status=status)
+    with pytest.raises(ValidationError, match="only a draft can be published"):
+        services.criteria_version_publish(version=active_version)
+
+
+def test_a_draft_with_a_broken_rule_cannot_be_published(active_version):
+    draft = services.criteria_version_create_amendment(source=active_version)
+    Criterion.objects.filter(version=draft, code="IN16").update(rule={"type": "lab_absolute", "analyte": "anc"})
+    with pytest.raises(ValidationError, match="IN16"):
+        services.criteria_version_publish(version=draft)
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    assert CriteriaVersion.objects.get(pk=active_version.pk).status == "active"
+
+
+def test_compiled_versions_are_cached_until_a_vocabulary_changes(active_version, django_assert_max_num_queries):
+    first = ruleset_for_version(active_version)
+    with django_assert_max_num_queries(4):
+        assert ruleset_for_version(active_version) is first
+    from trials.models import Drug
+
+    drug = Drug.objects.get(generic_name="warfarin")
+    drug.brand_names = [*drug.brand_names, "Marevan"]
+    drug.save()
+    second = ruleset_for_version(active_version)
+    assert second is not first
+    assert second.vocabulary.matcher.match("Marevan 3 mg")[0].drug.generic_name == "warfarin"
+
+
+def test_drafts_are_compiled_fresh(active_version):
+    draft = services.criteria_version_create_amendment(source=active_version)
+    assert ruleset_for_version(draft) is not ruleset_for_version(draft)
