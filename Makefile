@@ -9,7 +9,7 @@ HOST_PORT ?= 127.0.0.1:8000
 ## make run: the app with demo data on SQLite, tasks in-process, at http://127.0.0.1:8000/
 run: $(VENV)/.app-installed .dev-secret-key
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py loaddata nct00349206 labs drugs nct00349206_criteria
+	$(PY) manage.py load_trial_data
 	$(PY) manage.py create_demo_users
 	DEBUG=true SECRET_KEY="$$(cat .dev-secret-key)" $(PY) manage.py runserver $(HOST_PORT)
 
@@ -26,6 +26,10 @@ checks:
 	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) -m pytest
+
+## make bench: every benchmark under bench/; each prints its figures and, last, one JSON line
+bench: $(VENV)/.dev-installed
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 $(VENV)/.app-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

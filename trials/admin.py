@@ -230,8 +230,8 @@ class CriterionAdmin(SimpleHistoryAdmin):
     readonly_fields = ["text_in_record", "rule_in_words", "rule_types"]
     fieldsets = [
         (None, {"fields": ["version", "order", "code", "kind", "category", "cohorts", "applies_to"]}),
-        ("What the record says", {"fields": ["text_in_record", "text", "summary"]}),
-        ("Rule", {"fields": ["rule_in_words", "rule", "rule_types"]}),
+        ("What the record says", {"fields": ["text", "summary"]}),
+        ("Rule", {"fields": ["text_in_record", "rule_in_words", "rule", "rule_types"]}),
     ]
 
     def get_queryset(self, request):
@@ -248,7 +248,7 @@ class CriterionAdmin(SimpleHistoryAdmin):
             kwargs["queryset"] = CriteriaVersion.objects.filter(status=CriteriaVersion.Status.DRAFT)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description="verbatim text")
+    @admin.display(description="the record says")
     def text_in_record(self, criterion):
         return criterion.text
 

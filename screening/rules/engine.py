@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from screening.rules import facts as F
-from screening.rules.outcomes import MET, NOT_APPLICABLE, NOT_MET, Missing, Outcome, Verdict, unknown, verdict_of
+from screening.rules.outcomes import MET, NOT_APPLICABLE, NOT_MET, Missing, Outcome, unknown, verdict_of
 from screening.rules.rules import Context
 from screening.rules.specs import RuleError, compile_rule
 
@@ -35,25 +35,53 @@ class CriterionSpec:
 class CompiledCriterion:
     spec: CriterionSpec
     rule: object
+    other_cohort: Outcome | None  # the not-applicable outcome when the criterion is for one cohort only
+    for_everyone: bool
 
 
-@dataclass(frozen=True, slots=True)
 class CriterionResult:
-    code: str
-    kind: str
-    category: str
-    text: str
-    summary: str
-    status: str
-    reason: str
-    evidence: tuple[str, ...]
-    missing: tuple[Missing, ...]
+    """One criterion's outcome; its reason and evidence are formatted when first read."""
+
+    __slots__ = ("outcome", "spec")
+
+    def __init__(self, spec, outcome):
+        self.spec = spec
+        self.outcome = outcome
+
+    code = property(lambda self: self.spec.code)
+    kind = property(lambda self: self.spec.kind)
+    category = property(lambda self: self.spec.category)
+    text = property(lambda self: self.spec.text)
+    summary = property(lambda self: self.spec.summary)
+    status = property(lambda self: self.outcome.status)
+    reason = property(lambda self: self.outcome.reason)
+    evidence = property(lambda self: self.outcome.evidence)
+    missing = property(lambda self: self.outcome.missing)
+
+    def __eq__(self, other):
+        if not isinstance(other, CriterionResult):
+            return NotImplemented
+        return (self.spec, self.outcome) == (other.spec, other.outcome)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"CriterionResult({self.code!r}, {self.status!r})"
 
 
-@dataclass(frozen=True, slots=True)
 class Result:
-    verdict: Verdict
-    criteria: tuple[CriterionResult, ...]
+    """The verdict and every criterion's outcome, in record order."""
+
+    __slots__ = ("outcomes", "specs", "verdict")
+
+    def __init__(self, verdict, specs, outcomes):
+        self.verdict = verdict
+        self.specs = specs
+        self.outcomes = outcomes
+
+    @property
+    def criteria(self):
+        return tuple(map(CriterionResult, self.specs, self.outcomes))
 
     def by_code(self, code):
         return next(c for c in self.criteria if c.code == code)
@@ -65,7 +93,14 @@ class Result:
     @property
     def missing(self):
         """Every distinct missing item, in criterion order."""
-        return list(dict.fromkeys(m for c in self.criteria for m in c.missing))
+        return list(dict.fromkeys(m for o in self.outcomes for m in o.missing))
+
+    def __eq__(self, other):
+        if not isinstance(other, Result):
+            return NotImplemented
+        return (self.verdict, self.specs, self.outcomes) == (other.verdict, other.specs, other.outcomes)
+
+    __hash__ = None
 
 
 class RuleSet:
@@ -73,39 +108,55 @@ class RuleSet:
 
     def __init__(self, criteria, vocabulary):
         self.vocabulary = vocabulary
-        self.criteria = tuple(CompiledCriterion(spec, _compile(spec, vocabulary)) for spec in criteria)
+        self.criteria = tuple(
+            CompiledCriterion(
+                spec,
+                _compile(spec, vocabulary),
+                None
+                if spec.cohorts == "both"
+                else Outcome(NOT_APPLICABLE, f"Applies to the {COHORTS[spec.cohorts]} cohort only"),
+                spec.applies_to == "everyone",
+            )
+            for spec in criteria
+        )
+        self.specs = tuple(c.spec for c in self.criteria)
+        # Per cohort, what each criterion needs: a fixed outcome, the rule to run, or an applicability check.
+        self._plans = {
+            cohort: tuple(
+                (c.other_cohort, None, None)
+                if c.other_cohort is not None and c.spec.cohorts != cohort
+                else (None, c.rule.evaluate, None)
+                if c.for_everyone
+                else (None, None, c)
+                for c in self.criteria
+            )
+            for cohort in COHORTS
+        }
 
     def evaluate(self, facts, screening_date, cohort):
         if cohort not in COHORTS:
             raise ValueError(f"cohort must be one of {', '.join(COHORTS)}, not {cohort!r}")
         ctx = Context(facts, screening_date, self.vocabulary)
-        results = tuple(self._evaluate_one(criterion, ctx, cohort) for criterion in self.criteria)
-        return Result(verdict_of(r.status for r in results), results)
-
-    def _evaluate_one(self, criterion, ctx, cohort):
-        spec = criterion.spec
-        if spec.cohorts != "both" and spec.cohorts != cohort:
-            outcome = Outcome(NOT_APPLICABLE, f"Applies to the {COHORTS[spec.cohorts]} cohort only")
-        else:
-            applies, why, missing = _applies(spec, ctx.facts)
-            if applies is False:
-                outcome = Outcome(NOT_APPLICABLE, why)
+        outcomes = []
+        for fixed, evaluate, conditional in self._plans[cohort]:
+            if evaluate is not None:
+                outcomes.append(evaluate(ctx))
+            elif fixed is not None:
+                outcomes.append(fixed)
             else:
-                outcome = criterion.rule.evaluate(ctx)
-                # Whether it applies only matters when the rule does not pass anyway.
-                if applies is None and outcome.status != MET:
-                    outcome = unknown(f"{why}. {outcome.reason}", missing, *outcome.missing, evidence=outcome.evidence)
-        return CriterionResult(
-            spec.code,
-            spec.kind,
-            spec.category,
-            spec.text,
-            spec.summary,
-            outcome.status,
-            outcome.reason,
-            outcome.evidence,
-            outcome.missing,
-        )
+                outcomes.append(_evaluate_conditional(conditional, ctx))
+        return Result(verdict_of({o.status for o in outcomes}), self.specs, tuple(outcomes))
+
+
+def _evaluate_conditional(criterion, ctx):
+    """A criterion for some people only: not applicable to others; if we don't know, it must pass regardless."""
+    applies, why, missing = _applies(criterion.spec, ctx.facts)
+    if applies is False:
+        return Outcome(NOT_APPLICABLE, why)
+    outcome = criterion.rule.evaluate(ctx)
+    if applies is None and outcome.status != MET:
+        return unknown(lambda: f"{why}. {outcome.reason}", missing, *outcome.missing, evidence=lambda: outcome.evidence)
+    return outcome
 
 
 def _compile(spec, vocabulary):
@@ -117,8 +168,6 @@ def _compile(spec, vocabulary):
 
 def _applies(spec, facts):
     """(True, "", None) when the criterion applies; (False, why, None) when not; (None, why, missing) if unknown."""
-    if spec.applies_to == "everyone":
-        return True, "", None
     if spec.applies_to == "female":
         if facts.sex is None:
             return None, "Sex not recorded; this applies to women only", Missing("sex", "Sex")

@@ -29,7 +29,7 @@ class FactDef:
     def show(self, value):
         if self.choices is None:
             return "yes" if value else "no"
-        return self.choices[value]
+        return self.choices.get(value, str(value))
 
 
 FACTS = {

@@ -25,29 +25,61 @@ class Missing:
     label: str
 
 
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    status: str
-    reason: str
-    evidence: tuple[str, ...] = ()
-    missing: tuple[Missing, ...] = ()
+    """A status, and the words for it. Reason and evidence may be given as functions, formatted only when read:
+    deciding a verdict costs no string formatting, explaining it does."""
+
+    __slots__ = ("_evidence", "_reason", "missing", "status")
+
+    def __init__(self, status, reason="", evidence=(), missing=()):
+        self.status = status
+        self._reason = reason
+        self._evidence = evidence
+        self.missing = missing
+
+    @property
+    def reason(self):
+        if callable(self._reason):
+            self._reason = self._reason()
+        return self._reason
+
+    @property
+    def evidence(self):
+        if callable(self._evidence):
+            self._evidence = tuple(self._evidence())
+        return self._evidence
+
+    def __eq__(self, other):
+        if not isinstance(other, Outcome):
+            return NotImplemented
+        return (self.status, self.reason, self.evidence, self.missing) == (
+            other.status,
+            other.reason,
+            other.evidence,
+            other.missing,
+        )
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"Outcome({self.status!r}, {self.reason!r})"
 
 
 def met(reason, evidence=()):
-    return Outcome(MET, reason, tuple(evidence))
+    return Outcome(MET, reason, evidence)
 
 
 def not_met(reason, evidence=()):
-    return Outcome(NOT_MET, reason, tuple(evidence))
+    return Outcome(NOT_MET, reason, evidence)
 
 
 def unknown(reason, *missing, evidence=()):
-    return Outcome(UNKNOWN, reason, tuple(evidence), tuple(missing))
+    return Outcome(UNKNOWN, reason, evidence, missing)
 
 
 def verdict_of(statuses):
     """Ineligible if anything failed; incomplete if nothing failed but something is unknown; else eligible."""
-    statuses = set(statuses)
+    statuses = statuses if isinstance(statuses, set) else set(statuses)
     if NOT_MET in statuses:
         return Verdict.INELIGIBLE
     if UNKNOWN in statuses:

@@ -1,13 +1,14 @@
 """One small class per rule type. Each `evaluate(ctx)` returns an Outcome; each `describe()` says the rule in words.
 
-Rules are built by `specs.compile_rule` from validated data, never from text that is evaluated.
+Rules are built by `specs.compile_rule` from validated data, never from text that is evaluated. Reasons are passed
+as lambdas so that they are formatted only when someone reads them.
 """
 
 import calendar
 import math
 import operator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from screening.rules import facts as F
 from screening.rules.outcomes import MET, NOT_MET, UNKNOWN, Missing, Outcome, met, not_met, unknown
@@ -49,13 +50,14 @@ def fmt_date(day):
 class Context:
     """One candidate on one screening date, with the lookups several rules share computed once."""
 
-    __slots__ = ("_medication_matches", "facts", "on", "vocabulary")
+    __slots__ = ("_medication_classes", "_medication_matches", "facts", "on", "vocabulary")
 
     def __init__(self, facts, on, vocabulary):
         self.facts = facts
         self.on = on
         self.vocabulary = vocabulary
         self._medication_matches = None
+        self._medication_classes = None
 
     def age_years(self):
         born = self.facts.birth_date
@@ -63,12 +65,23 @@ class Context:
             return None
         return self.on.year - born.year - ((self.on.month, self.on.day) < (born.month, born.day))
 
+    def agent_matches(self, agent):
+        return self.vocabulary.matcher.match(agent)
+
     def active_medication_matches(self):
         """(medication, matched drugs) for every active medication, matched once per candidate."""
         if self._medication_matches is None:
             match = self.vocabulary.matcher.match
             self._medication_matches = [(m, match(m.text)) for m in self.facts.medications or () if m.active]
         return self._medication_matches
+
+    def medication_classes(self):
+        """Every class among the active medications, and whether any medication matched no drug."""
+        if self._medication_classes is None:
+            matched = self.active_medication_matches()
+            classes = frozenset(c for _, matches in matched for m in matches for c in m.drug.classes)
+            self._medication_classes = (classes, any(not matches for _, matches in matched))
+        return self._medication_classes
 
 
 # Composition
@@ -80,12 +93,11 @@ class AllOf:
 
     def evaluate(self, ctx):
         outcomes = [rule.evaluate(ctx) for rule in self.rules]
-        failed = [o for o in outcomes if o.status == NOT_MET]
-        if failed:
-            return _merge(NOT_MET, failed)
-        pending = [o for o in outcomes if o.status == UNKNOWN]
-        if pending:
-            return _merge(UNKNOWN, pending)
+        statuses = {o.status for o in outcomes}
+        if NOT_MET in statuses:
+            return _merge(NOT_MET, [o for o in outcomes if o.status == NOT_MET])
+        if UNKNOWN in statuses:
+            return _merge(UNKNOWN, [o for o in outcomes if o.status == UNKNOWN])
         return _merge(MET, outcomes)
 
     def describe(self):
@@ -97,10 +109,12 @@ class AnyOf:
     rules: tuple
 
     def evaluate(self, ctx):
-        outcomes = [rule.evaluate(ctx) for rule in self.rules]
-        for outcome in outcomes:
+        outcomes = []
+        for rule in self.rules:
+            outcome = rule.evaluate(ctx)
             if outcome.status == MET:
                 return outcome
+            outcomes.append(outcome)
         if any(o.status == UNKNOWN for o in outcomes):
             return _merge(UNKNOWN, outcomes)
         return _merge(NOT_MET, outcomes, joiner="; and ")
@@ -116,16 +130,20 @@ class Not:
     def evaluate(self, ctx):
         outcome = self.rule.evaluate(ctx)
         flipped = {MET: NOT_MET, NOT_MET: MET}.get(outcome.status, outcome.status)
-        return Outcome(flipped, outcome.reason, outcome.evidence, outcome.missing)
+        return Outcome(flipped, lambda: outcome.reason, lambda: outcome.evidence, outcome.missing)
 
     def describe(self):
         return f"not ({self.rule.describe()})"
 
 
 def _merge(status, outcomes, joiner="; "):
-    missing = tuple(dict.fromkeys(m for o in outcomes for m in o.missing))
-    evidence = tuple(dict.fromkeys(e for o in outcomes for e in o.evidence))
-    return Outcome(status, joiner.join(o.reason for o in outcomes), evidence, missing)
+    missing = tuple(dict.fromkeys(m for o in outcomes for m in o.missing)) if status == UNKNOWN else ()
+    return Outcome(
+        status,
+        lambda: joiner.join(o.reason for o in outcomes),
+        lambda: dict.fromkeys(e for o in outcomes for e in o.evidence),
+        missing,
+    )
 
 
 # Labs
@@ -138,7 +156,28 @@ def _lab_missing(analyte):
 def _lab_evidence(analyte, lab):
     taken = f" on {fmt_date(lab.collected_on)}" if lab.collected_on else ""
     uln = f" (ULN {with_unit(lab.uln, lab.unit)})" if lab.uln is not None else ""
-    return f"{analyte.abbreviation} {with_unit(lab.value, lab.unit)}{uln}{taken}"
+    return (f"{analyte.abbreviation} {with_unit(lab.value, lab.unit)}{uln}{taken}",)
+
+
+def _lab_reading(ctx, analyte):
+    """(the result, None) when usable, else (None, why it is unknown)."""
+    lab = ctx.facts.labs.get(analyte.code)
+    if lab is None:
+        return None, unknown(lambda: f"{analyte.abbreviation} not entered", _lab_missing(analyte))
+    if lab.collected_on is not None and lab.collected_on > ctx.on:
+        return None, unknown(
+            lambda: f"{analyte.abbreviation} dated {fmt_date(lab.collected_on)}, after the screening date",
+            _lab_missing(analyte),
+        )
+    return lab, None
+
+
+def _in_canonical(analyte, lab):
+    """(value in the canonical unit, None), or (None, unknown outcome) for a unit the analyte does not accept."""
+    try:
+        return analyte.to_canonical(lab.value, lab.unit), None
+    except UnitError as error:
+        return None, unknown(str(error), _lab_missing(analyte))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,20 +192,22 @@ class LabAbsolute:
 
     def evaluate(self, ctx):
         analyte = self.analyte
-        lab = ctx.facts.labs.get(analyte.code)
-        if lab is None:
-            return unknown(f"{analyte.abbreviation} not entered", _lab_missing(analyte))
-        try:
-            value = analyte.to_canonical(lab.value, lab.unit)
-        except UnitError as error:
-            return unknown(str(error), _lab_missing(analyte))
+        lab, problem = _lab_reading(ctx, analyte)
+        if problem:
+            return problem
+        value, problem = _in_canonical(analyte, lab)
+        if problem:
+            return problem
         ok = compare(value, self.op, self.limit_canonical)
+        return Outcome(MET if ok else NOT_MET, lambda: self._reason(lab, ok), lambda: _lab_evidence(analyte, lab))
+
+    def _reason(self, lab, ok):
+        analyte = self.analyte
         _, _, passes, fails = COMPARISONS[self.op]
         shown = f"{analyte.abbreviation} {with_unit(lab.value, lab.unit)}"
         if lab.unit != self.unit:
             shown += f" ({with_unit(analyte.convert(lab.value, lab.unit, self.unit), self.unit)})"
-        reason = f"{shown} {passes if ok else fails} {with_unit(self.limit, self.unit)}"
-        return Outcome(MET if ok else NOT_MET, reason, (_lab_evidence(analyte, lab),))
+        return f"{shown} {passes if ok else fails} {with_unit(self.limit, self.unit)}"
 
     def describe(self):
         return f"{self.analyte.abbreviation} {COMPARISONS[self.op][1]} {with_unit(self.limit, self.unit)}"
@@ -182,22 +223,23 @@ class LabRelativeToUln:
 
     def evaluate(self, ctx):
         analyte = self.analyte
-        lab = ctx.facts.labs.get(analyte.code)
-        if lab is None:
-            return unknown(f"{analyte.abbreviation} not entered", _lab_missing(analyte))
+        lab, problem = _lab_reading(ctx, analyte)
+        if problem:
+            return problem
         if lab.uln is None or lab.uln <= 0:
             return unknown(
-                f"{analyte.abbreviation} has no upper limit of normal; the lab's ULN is needed",
+                lambda: f"{analyte.abbreviation} has no upper limit of normal; the lab's ULN is needed",
                 Missing(f"lab:{analyte.code}:uln", f"{analyte.name} upper limit of normal"),
             )
         ok = compare(lab.value, self.op, self.multiple * lab.uln)
-        symbol = COMPARISONS[self.op][1]
-        reason = (
-            f"{analyte.abbreviation} {with_unit(lab.value, lab.unit)} is {lab.value / lab.uln:.2f} x ULN "
+        return Outcome(MET if ok else NOT_MET, lambda: self._reason(lab, ok), lambda: _lab_evidence(analyte, lab))
+
+    def _reason(self, lab, ok):
+        return (
+            f"{self.analyte.abbreviation} {with_unit(lab.value, lab.unit)} is {lab.value / lab.uln:.2f} x ULN "
             f"({with_unit(lab.uln, lab.unit)}); {'within' if ok else 'outside'} the limit "
-            f"{symbol} {self._limit_words()}"
+            f"{COMPARISONS[self.op][1]} {self._limit_words()}"
         )
-        return Outcome(MET if ok else NOT_MET, reason, (_lab_evidence(analyte, lab),))
 
     def _limit_words(self):
         return "ULN" if self.multiple == 1 else f"{fmt(self.multiple)} x ULN"
@@ -215,13 +257,12 @@ class CreatinineClearance:
     clearance: object
 
     def evaluate(self, ctx):
-        measured = ctx.facts.labs.get(self.clearance.code)
-        if measured is not None:
-            try:
-                value = self.clearance.to_canonical(measured.value, measured.unit)
-            except UnitError as error:
-                return unknown(str(error), _lab_missing(self.clearance))
-            return self._judge(value, "Measured creatinine clearance", _lab_evidence(self.clearance, measured))
+        if self.clearance.code in ctx.facts.labs:
+            measured, problem = _lab_reading(ctx, self.clearance)
+            value, problem = (None, problem) if problem else _in_canonical(self.clearance, measured)
+            if problem:
+                return problem
+            return self._judge(value, lambda: "Measured creatinine clearance", self.clearance, measured)
         facts, missing = ctx.facts, []
         age = ctx.age_years()
         if age is None:
@@ -230,30 +271,39 @@ class CreatinineClearance:
             missing.append(Missing("weight_kg", "Weight"))
         if facts.sex is None:
             missing.append(Missing("sex", "Sex"))
-        lab = facts.labs.get(self.creatinine.code)
+        lab, problem = _lab_reading(ctx, self.creatinine)
         if lab is None:
             missing.append(_lab_missing(self.creatinine))
         if missing:
             return unknown(
-                "Creatinine clearance cannot be estimated: " + ", ".join(m.label for m in missing) + " not entered",
+                lambda: (
+                    "Creatinine clearance cannot be estimated: "
+                    + ", ".join(m.label for m in missing)
+                    + " not entered or not usable"
+                ),
                 *missing,
             )
-        try:
-            creatinine_mg_dl = self.creatinine.to_canonical(lab.value, lab.unit)
-        except UnitError as error:
-            return unknown(str(error), _lab_missing(self.creatinine))
+        creatinine_mg_dl, problem = _in_canonical(self.creatinine, lab)
+        if problem:
+            return problem
         estimate = cockcroft_gault(age, facts.weight_kg, facts.sex, creatinine_mg_dl)
-        basis = (
-            f"Cockcroft-Gault: age {age}, {fmt(facts.weight_kg)} kg, {F.SEXES[facts.sex].lower()}, "
-            f"creatinine {fmt(creatinine_mg_dl)} mg/dL"
+        return self._judge(
+            estimate,
+            lambda: (
+                f"Estimated creatinine clearance (Cockcroft-Gault: age {age}, {fmt(facts.weight_kg)} kg, "
+                f"{F.SEXES[facts.sex].lower()}, creatinine {fmt(creatinine_mg_dl)} mg/dL)"
+            ),
+            self.creatinine,
+            lab,
         )
-        return self._judge(estimate, f"Estimated creatinine clearance ({basis})", _lab_evidence(self.creatinine, lab))
 
-    def _judge(self, value, label, evidence):
+    def _judge(self, value, label, analyte, lab):
         ok = compare(value, ">=", self.minimum)
         word = "is at least" if ok else "is below the minimum of"
         return Outcome(
-            MET if ok else NOT_MET, f"{label} {fmt(value)} mL/min {word} {fmt(self.minimum)} mL/min", (evidence,)
+            MET if ok else NOT_MET,
+            lambda: f"{label()} {fmt(value)} mL/min {word} {fmt(self.minimum)} mL/min",
+            lambda: _lab_evidence(analyte, lab),
         )
 
     def describe(self):
@@ -269,13 +319,29 @@ def cockcroft_gault(age, weight_kg, sex, creatinine_mg_dl):
 # The person
 
 
-@dataclass(frozen=True, slots=True)
-class Age:
-    minimum: int | None
-    maximum: int | None
+class _ByAnswer:
+    """For rules whose outcome depends on one recorded value only: each value's outcome is built once."""
+
+    __slots__ = ()
 
     def evaluate(self, ctx):
-        age = ctx.age_years()
+        value = self._value(ctx)
+        outcome = self._seen.get(value)
+        if outcome is None:
+            outcome = self._seen[value] = self._outcome(value)
+        return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Age(_ByAnswer):
+    minimum: int | None
+    maximum: int | None
+    _seen: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+
+    def _value(self, ctx):
+        return ctx.age_years()
+
+    def _outcome(self, age):
         if age is None:
             return unknown("Date of birth not entered", Missing("birth_date", "Date of birth"))
         if self.minimum is not None and age < self.minimum:
@@ -293,13 +359,16 @@ class Age:
 
 
 @dataclass(frozen=True, slots=True)
-class Grade:
+class Grade(_ByAnswer):
     scale: str
     maximum: int
+    _seen: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
-    def evaluate(self, ctx):
+    def _value(self, ctx):
+        return ctx.facts.grades.get(self.scale)
+
+    def _outcome(self, grade):
         label = F.SCALES[self.scale][0]
-        grade = ctx.facts.grades.get(self.scale)
         if grade is None:
             return unknown(f"{label} not entered", Missing(f"grade:{self.scale}", label))
         if grade > self.maximum:
@@ -311,19 +380,21 @@ class Grade:
 
 
 @dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(_ByAnswer):
     """A recorded yes/no or multiple-choice fact must have one of the allowed values."""
 
     fact: str
     allowed: frozenset
+    _seen: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
-    def evaluate(self, ctx):
+    def _value(self, ctx):
+        return ctx.facts.answers.get(self.fact)
+
+    def _outcome(self, value):
         definition = F.FACTS[self.fact]
-        value = ctx.facts.answers.get(self.fact)
         if value is None:
             return unknown(f"{definition.label}: not answered", Missing(f"answer:{self.fact}", definition.label))
-        shown = f"{definition.label}: {definition.show(value)}"
-        return Outcome(MET if value in self.allowed else NOT_MET, shown)
+        return Outcome(MET if value in self.allowed else NOT_MET, f"{definition.label}: {definition.show(value)}")
 
     def describe(self):
         definition = F.FACTS[self.fact]
@@ -331,19 +402,21 @@ class Fact:
 
 
 @dataclass(frozen=True, slots=True)
-class Attestation:
+class Attestation(_ByAnswer):
     """A clinician-judgement question, answered yes or no by the coordinator; unknown until answered."""
 
     question: str
     text: str
     pass_answer: bool
+    _seen: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
-    def evaluate(self, ctx):
-        answer = ctx.facts.answers.get(self.question)
+    def _value(self, ctx):
+        return ctx.facts.answers.get(self.question)
+
+    def _outcome(self, answer):
         if answer is None:
             return unknown(f"Not answered: {self.text}", Missing(f"answer:{self.question}", self.text))
-        shown = f"{self.text} {'Yes' if answer else 'No'}"
-        return Outcome(MET if answer is self.pass_answer else NOT_MET, shown)
+        return Outcome(MET if answer is self.pass_answer else NOT_MET, f"{self.text} {'Yes' if answer else 'No'}")
 
     def describe(self):
         return f"attestation: {self.text} (passes when {'yes' if self.pass_answer else 'no'})"
@@ -369,13 +442,18 @@ class Allowance:
 class Interval:
     amount: int
     unit: str  # days, weeks, months, years
+    _seen: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def before(self, day):
         """The date this interval before `day`; calendar months and years, clamped to the month's end."""
-        if self.unit == "days":
-            return day.fromordinal(day.toordinal() - self.amount)
-        if self.unit == "weeks":
-            return day.fromordinal(day.toordinal() - 7 * self.amount)
+        cutoff = self._seen.get(day)
+        if cutoff is None:
+            cutoff = self._seen[day] = self._count_back(day)
+        return cutoff
+
+    def _count_back(self, day):
+        if self.unit in ("days", "weeks"):
+            return day - timedelta(days=self.amount * (7 if self.unit == "weeks" else 1))
         months = self.amount * (12 if self.unit == "years" else 1)
         year, month_index = divmod(day.year * 12 + day.month - 1 - months, 12)
         last_day = calendar.monthrange(year, month_index + 1)[1]
@@ -399,24 +477,26 @@ class TimeSinceEvent:
         label = F.EVENTS[self.event]
         dates = ctx.facts.events.get(self.event)
         if dates is None:
-            return unknown(f"{label} history not entered", Missing(f"history:{self.event}", f"{label} history"))
+            return unknown(lambda: f"{label} history not entered", Missing(f"history:{self.event}", f"{label} history"))
         if not dates:
             if self.maximum is not None or self.required:
-                return not_met(f"No {label.lower()} recorded; one is required ({self._limits()})")
-            return met(f"No {label.lower()} recorded")
+                return not_met(lambda: f"No {label.lower()} recorded; one is required ({self._limits()})")
+            return met(lambda: f"No {label.lower()} recorded")
         latest = max(dates)
         if latest > ctx.on:
             return unknown(
-                f"{label} dated {fmt_date(latest)}, after the screening date",
+                lambda: f"{label} dated {fmt_date(latest)}, after the screening date",
                 Missing(f"history:{self.event}", f"{label} date"),
             )
-        days = (ctx.on - latest).days
-        shown = f"{label} on {fmt_date(latest)}, {days} days before screening"
+
+        def shown():
+            return f"{label} on {fmt_date(latest)}, {(ctx.on - latest).days} days before screening"
+
         if self.minimum is not None and latest > self.minimum.before(ctx.on):
-            return not_met(f"{shown}: less than {self.minimum}", (shown,))
+            return not_met(lambda: f"{shown()}: less than {self.minimum}", lambda: (shown(),))
         if self.maximum is not None and latest < self.maximum.before(ctx.on):
-            return not_met(f"{shown}: more than {self.maximum}", (shown,))
-        return met(f"{shown} ({self._limits()})", (shown,))
+            return not_met(lambda: f"{shown()}: more than {self.maximum}", lambda: (shown(),))
+        return met(lambda: f"{shown()} ({self._limits()})", lambda: (shown(),))
 
     def _limits(self):
         parts = []
@@ -444,6 +524,15 @@ def _relevant_therapies(ctx, modalities, settings):
     return [t for t in ctx.facts.prior_therapies if t.modality in modalities and t.setting in settings]
 
 
+def _agents_of(therapy):
+    return ", ".join(therapy.agents) or F.MODALITIES[therapy.modality].lower()
+
+
+def _review_agents(therapy, agent=None):
+    what = f"agent '{agent}'" if agent else f"agents of {_agents_of(therapy)}"
+    return Missing("therapies", f"Review {what}")
+
+
 @dataclass(frozen=True, slots=True)
 class TimeSinceTherapy:
     """Washout after prior therapy, counted from its last dose; some drug classes need a longer one."""
@@ -458,7 +547,7 @@ class TimeSinceTherapy:
             return unknown("Prior therapy history not entered", _therapy_missing())
         therapies = _relevant_therapies(ctx, self.modalities, self.settings)
         if not therapies:
-            return met(f"No prior {self._what()} recorded")
+            return met(lambda: f"No prior {self._what()} recorded")
         outcomes = [self._judge(ctx, therapy) for therapy in therapies]
         for status in (NOT_MET, UNKNOWN):
             chosen = [o for o in outcomes if o.status == status]
@@ -467,41 +556,44 @@ class TimeSinceTherapy:
         return _merge(MET, outcomes)
 
     def _judge(self, ctx, therapy):
-        agents = ", ".join(therapy.agents) or F.MODALITIES[therapy.modality].lower()
-        if therapy.ended_on is None:
-            return unknown(f"{agents}: date of last dose not entered", Missing("therapies", f"End date of {agents}"))
-        if therapy.ended_on > ctx.on:
-            return not_met(f"{agents} ends {fmt_date(therapy.ended_on)}, after the screening date")
+        agents = _agents_of(therapy)
+        ended = therapy.ended_on
+        if ended is None:
+            return unknown(lambda: f"{agents}: date of last dose not entered", Missing("therapies", f"End of {agents}"))
+        if ended > ctx.on:
+            return not_met(lambda: f"{agents} ends {fmt_date(ended)}, after the screening date")
         needed, unresolved = self._required_interval(ctx, therapy)
-        days = (ctx.on - therapy.ended_on).days
-        shown = f"{agents} last given {fmt_date(therapy.ended_on)}, {days} days before screening"
-        if therapy.ended_on > self.minimum.before(ctx.on):
-            return not_met(f"{shown}: less than {self.minimum}", (shown,))
-        if therapy.ended_on > needed.minimum.before(ctx.on):
-            return not_met(f"{shown}: less than the {needed.minimum} required for {agents}", (shown,))
-        if unresolved:
-            longest = max([c.minimum for c in self.by_class], key=lambda i: i.before(ctx.on), default=None)
-            if longest is not None and therapy.ended_on > longest.before(ctx.on):
-                return unknown(
-                    f"{shown}: '{unresolved}' is not a recognised drug, so whether {self.minimum} or {longest} "
-                    "applies needs review",
-                    Missing("therapies", f"Review agent '{unresolved}'"),
-                    evidence=(shown,),
-                )
-        return met(f"{shown} (at least {needed.minimum})", (shown,))
+
+        def shown():
+            return f"{agents} last given {fmt_date(ended)}, {(ctx.on - ended).days} days before screening"
+
+        if ended > needed.before(ctx.on):
+            return not_met(lambda: f"{shown()}: less than the {needed} required", lambda: (shown(),))
+        longest = self._longest(ctx)
+        if unresolved is not None and ended > longest.before(ctx.on):
+            what = f"'{unresolved}' is not a recognised drug" if unresolved else "no agent is named"
+            return unknown(
+                lambda: f"{shown()}: {what}, so whether {self.minimum} or {longest} applies needs review",
+                _review_agents(therapy, unresolved),
+                evidence=lambda: (shown(),),
+            )
+        return met(lambda: f"{shown()} (at least {needed})", lambda: (shown(),))
 
     def _required_interval(self, ctx, therapy):
-        """The longest washout the therapy's agents call for, and the first agent that matched no drug."""
-        needed, unresolved = ClassInterval(frozenset(), self.minimum), None
+        """The longest washout the named agents call for, and the first agent not recognised ("" if none named)."""
+        needed, unresolved = self.minimum, None if therapy.agents else ""
         for agent in therapy.agents:
-            matches = ctx.vocabulary.matcher.match(agent)
-            if not matches:
-                unresolved = unresolved or agent
+            matches = ctx.agent_matches(agent)
+            if not matches and unresolved is None:
+                unresolved = agent
             classes = {c for m in matches for c in m.drug.classes}
             for rule in self.by_class:
-                if classes & rule.classes and rule.minimum.before(ctx.on) < needed.minimum.before(ctx.on):
-                    needed = rule
+                if classes & rule.classes and rule.minimum.before(ctx.on) < needed.before(ctx.on):
+                    needed = rule.minimum
         return needed, unresolved
+
+    def _longest(self, ctx):
+        return min([self.minimum, *(c.minimum for c in self.by_class)], key=lambda i: i.before(ctx.on))
 
     def _what(self):
         modalities = " or ".join(F.MODALITIES[m].lower() for m in sorted(self.modalities))
@@ -523,12 +615,14 @@ class PriorTherapyCount:
         if ctx.facts.prior_therapies is None:
             return unknown("Prior therapy history not entered", _therapy_missing())
         therapies = _relevant_therapies(ctx, self.modalities, self.settings)
-        what = self._what()
-        names = "; ".join(", ".join(t.agents) or F.MODALITIES[t.modality] for t in therapies)
-        shown = f"{len(therapies)} prior {what}" + (f" ({names})" if therapies else "")
+
+        def shown():
+            names = "; ".join(_agents_of(t) for t in therapies)
+            return f"{len(therapies)} prior {self._what()}" + (f" ({names})" if therapies else "")
+
         if len(therapies) > self.maximum:
-            return not_met(f"{shown}: more than {self.maximum}")
-        return met(f"{shown} (at most {self.maximum})")
+            return not_met(lambda: f"{shown()}: more than {self.maximum}")
+        return met(lambda: f"{shown()} (at most {self.maximum})")
 
     def _what(self):
         modalities = " or ".join(F.MODALITIES[m].lower() for m in sorted(self.modalities))
@@ -541,7 +635,7 @@ class PriorTherapyCount:
 
 @dataclass(frozen=True, slots=True)
 class PriorAgentClass:
-    """No prior agent of the given drug classes, in any prior therapy."""
+    """No prior agent of the given drug classes, in any prior therapy; an unnamed or unknown agent needs review."""
 
     classes: frozenset
 
@@ -550,21 +644,24 @@ class PriorAgentClass:
             return unknown("Prior therapy history not entered", _therapy_missing())
         hits, unresolved = [], []
         for therapy in ctx.facts.prior_therapies:
+            if not therapy.agents:
+                unresolved.append((therapy, None))
             for agent in therapy.agents:
-                matches = ctx.vocabulary.matcher.match(agent)
+                matches = ctx.agent_matches(agent)
                 if not matches:
-                    unresolved.append(agent)
-                for match in matches:
-                    if match.drug.classes & self.classes:
-                        hits.append(f"{agent} ({_classes_of(ctx, match, self.classes)})")
+                    unresolved.append((therapy, agent))
+                hits.extend((agent, m) for m in matches if m.drug.classes & self.classes)
         if hits:
-            return not_met("Prior " + "; ".join(hits))
+            return not_met(lambda: "Prior " + "; ".join(f"{a} ({_classes_of(ctx, m, self.classes)})" for a, m in hits))
         if unresolved:
             return unknown(
-                "Prior agent not recognised, needs review: " + ", ".join(unresolved),
-                *(Missing("therapies", f"Review agent '{a}'") for a in unresolved),
+                lambda: (
+                    "Prior agent not named or not recognised, needs review: "
+                    + ", ".join(agent or f"{_agents_of(therapy)} (no agent named)" for therapy, agent in unresolved)
+                ),
+                *dict.fromkeys(_review_agents(therapy, agent) for therapy, agent in unresolved),
             )
-        return met(f"No prior agent in: {self._class_names(ctx)}")
+        return met(lambda: f"No prior agent in: {self._class_names(ctx)}")
 
     def _class_names(self, ctx):
         return ", ".join(ctx.vocabulary.drug_classes[c] for c in sorted(self.classes))
@@ -592,34 +689,56 @@ class ConcurrentMedication:
     def evaluate(self, ctx):
         if ctx.facts.medications is None:
             return unknown("Medication list not entered", Missing("medications", "Concomitant medications"))
-        hits, pending, missing = [], [], []
+        classes, some_unmatched = ctx.medication_classes()
+        if not some_unmatched and not classes & self.classes:
+            return self._none_taken(ctx)
+        hits, unmatched, purpose_unknown = [], [], []
         for medication, matches in ctx.active_medication_matches():
             if not matches:
-                pending.append(f"'{medication.text}' matched no known drug and needs review")
-                missing.append(Missing("medications", f"Review medication '{medication.text}'"))
+                unmatched.append(medication)
                 continue
             relevant = [m for m in matches if m.drug.classes & self.classes]
             if not relevant:
                 continue
             if self.purpose is not None and medication.purpose != self.purpose:
                 if medication.purpose is None:
-                    pending.append(f"'{medication.text}': prophylactic or therapeutic not stated")
-                    missing.append(Missing("medications", f"Purpose of '{medication.text}'"))
+                    purpose_unknown.append(medication)
                 continue
-            hits.append(f"'{medication.text}' ({_classes_of(ctx, relevant[0], self.classes)})")
+            hits.append((medication, relevant[0]))
+        pending = bool(unmatched or purpose_unknown)
         if hits:
+
+            def taking():
+                return "Takes " + "; ".join(
+                    f"'{m.text}' ({_classes_of(ctx, match, self.classes)})" for m, match in hits
+                )
+
             if self.allowed_if is None:
-                return not_met("Takes " + "; ".join(hits))
+                return not_met(taking)
             condition = self.allowed_if.evaluate(ctx)
-            shown = "Takes " + "; ".join(hits) + f", allowed only if {self.allowed_if.describe()}"
-            if condition.status == NOT_MET or (condition.status == UNKNOWN and not pending):
-                return Outcome(condition.status, f"{shown}: {condition.reason}", condition.evidence, condition.missing)
-            if condition.status == MET and not pending:
-                return met(f"{shown}: {condition.reason}", condition.evidence)
+            if condition.status == NOT_MET or not pending:
+                return Outcome(
+                    condition.status,
+                    lambda: f"{taking()}, allowed only if {self.allowed_if.describe()}: {condition.reason}",
+                    lambda: condition.evidence,
+                    condition.missing,
+                )
         if pending:
-            return unknown("; ".join(pending), *dict.fromkeys(missing))
+            return unknown(
+                lambda: "; ".join(
+                    [f"'{m.text}' matched no known drug and needs review" for m in unmatched]
+                    + [f"'{m.text}': prophylactic or therapeutic not stated" for m in purpose_unknown]
+                ),
+                *(Missing("medications", f"Review medication '{m.text}'") for m in unmatched),
+                *(Missing("medications", f"Purpose of '{m.text}'") for m in purpose_unknown),
+            )
+        return self._none_taken(ctx)
+
+    def _none_taken(self, ctx):
         checked = len(ctx.active_medication_matches())
-        return met(f"No active {self._what(ctx)} ({checked} active medication{'s' if checked != 1 else ''} checked)")
+        return met(
+            lambda: f"No active {self._what(ctx)} ({checked} active medication{'s' if checked != 1 else ''} checked)"
+        )
 
     def _what(self, ctx):
         names = " or ".join(ctx.vocabulary.drug_classes[c] for c in sorted(self.classes))
@@ -646,18 +765,24 @@ class MeasurableDisease:
         lesions = ctx.facts.lesions
         if lesions is None:
             return unknown("Measurable lesions not entered", Missing("lesions", "Lesion measurements"))
-        shown = [f"{fmt(lesion.size_mm)} mm by {F.MEASUREMENT_METHODS[lesion.method].lower()}" for lesion in lesions]
-        for lesion, text in zip(lesions, shown, strict=True):
-            needed = self.minimum_mm[lesion.method]
-            if compare(lesion.size_mm, ">=", needed):
-                return met(f"Lesion {text} (at least {fmt(needed)} mm)", (text,))
         if not lesions:
             return not_met("No measurable lesion recorded")
-        return not_met("No lesion reaches the minimum size: " + "; ".join(shown), shown)
+        enough = next((x for x in lesions if compare(x.size_mm, ">=", self.minimum_mm[x.method])), None)
+        if enough is not None:
+            needed = self.minimum_mm[enough.method]
+            return met(lambda: f"Lesion {_lesion(enough)} (at least {fmt(needed)} mm)", lambda: (_lesion(enough),))
+        return not_met(
+            lambda: "No lesion reaches the minimum size: " + "; ".join(_lesion(x) for x in lesions),
+            lambda: [_lesion(x) for x in lesions],
+        )
 
     def describe(self):
         sizes = ", ".join(f"≥ {fmt(mm)} mm by {F.MEASUREMENT_METHODS[m].lower()}" for m, mm in self.minimum_mm.items())
         return f"a measurable lesion: {sizes}"
+
+
+def _lesion(lesion):
+    return f"{fmt(lesion.size_mm)} mm by {F.MEASUREMENT_METHODS[lesion.method].lower()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -676,27 +801,42 @@ class BloodPressureCount:
             return unknown("Blood pressure readings not entered", missing)
         recent = [r for r in readings if 0 <= (ctx.on - r.taken_on).days < self.within_days]
         if not recent:
-            return unknown(f"No blood pressure reading in the {self.within_days} days before screening", missing)
+            return unknown(
+                lambda: f"No blood pressure reading in the {self.within_days} days before screening", missing
+            )
         high_systolic = sorted({r.taken_on for r in recent if r.systolic > self.systolic_above})
         high_diastolic = sorted({r.taken_on for r in recent if r.diastolic > self.diastolic_above})
-        evidence = tuple(f"{fmt_date(r.taken_on)}: {r.systolic}/{r.diastolic} mm Hg" for r in recent)
-        for high, label, limit in (
-            (high_systolic, "Systolic", self.systolic_above),
-            (high_diastolic, "Diastolic", self.diastolic_above),
-        ):
-            if len(high) >= self.days:
-                dates = ", ".join(fmt_date(d) for d in high)
-                return not_met(f"{label} above {limit} mm Hg on {len(high)} separate days ({dates})", evidence)
-        days_measured = len({r.taken_on for r in recent})
-        if (high_systolic or high_diastolic) and days_measured < self.days:
+
+        def evidence():
+            return [f"{fmt_date(r.taken_on)}: {r.systolic}/{r.diastolic} mm Hg" for r in recent]
+
+        too_high = [
+            (label, limit, high)
+            for label, limit, high in (
+                ("Systolic", self.systolic_above, high_systolic),
+                ("Diastolic", self.diastolic_above, high_diastolic),
+            )
+            if len(high) >= self.days
+        ]
+        if too_high:
+            label, limit, high = too_high[0]
+            return not_met(
+                lambda: (
+                    f"{label} above {limit} mm Hg on {len(high)} separate days ({', '.join(fmt_date(d) for d in high)})"
+                ),
+                evidence,
+            )
+        if (high_systolic or high_diastolic) and len({r.taken_on for r in recent}) < self.days:
             return unknown(
-                f"One high reading in the last {self.within_days} days; a reading on another day is needed",
+                lambda: f"One high reading in the last {self.within_days} days; a reading on another day is needed",
                 missing,
                 evidence=evidence,
             )
         return met(
-            f"{len(recent)} reading(s) in the last {self.within_days} days; not above {self.systolic_above}/"
-            f"{self.diastolic_above} mm Hg on {self.days} separate days",
+            lambda: (
+                f"{len(recent)} reading(s) in the last {self.within_days} days; not above "
+                f"{self.systolic_above}/{self.diastolic_above} mm Hg on {self.days} separate days"
+            ),
             evidence,
         )
 

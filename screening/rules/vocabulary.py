@@ -24,16 +24,22 @@ class AnalyteDef:
     canonical_unit: str
     factors: dict[str, float]  # unit as written -> multiply by this to get canonical_unit
     _normalized: dict[str, float] = field(init=False, repr=False, compare=False)
+    _as_written: dict[str, float] = field(init=False, repr=False, compare=False)  # spellings already seen
 
     def __post_init__(self):
         object.__setattr__(self, "_normalized", {normalize_unit(u): f for u, f in self.factors.items()})
+        object.__setattr__(self, "_as_written", dict(self.factors))
 
     def accepts(self, unit):
         return normalize_unit(unit) in self._normalized
 
     def to_canonical(self, value, unit):
+        factor = self._as_written.get(unit)
+        if factor is not None:
+            return value * factor
         try:
-            return value * self._normalized[normalize_unit(unit)]
+            factor = self._as_written[unit] = self._normalized[normalize_unit(unit)]
+            return value * factor
         except KeyError:
             accepted = ", ".join(self.factors)
             raise UnitError(f"{self.abbreviation} in '{unit}' is not an accepted unit (accepted: {accepted})") from None

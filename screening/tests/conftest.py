@@ -1,61 +1,13 @@
 """The engine's tests run on plain data: the shipped fixtures read as JSON, no database."""
 
-import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from screening.rules import (
-    AnalyteDef,
-    BloodPressure,
-    CandidateFacts,
-    CriterionSpec,
-    DrugDef,
-    LabResult,
-    Lesion,
-    Medication,
-    PriorTherapy,
-    RuleSet,
-    Vocabulary,
-)
+from screening.rules import BloodPressure, CandidateFacts, LabResult, Lesion, Medication, PriorTherapy, RuleSet
+from screening.rules.shipped import load_criteria, load_vocabulary
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SCREENING_DATE = date(2026, 11, 27)
-
-
-def _objects(name, model):
-    return [o for o in json.loads((FIXTURES / name).read_text(encoding="utf-8")) if o["model"] == model]
-
-
-def load_vocabulary():
-    units = _objects("labs.json", "trials.analyteunit")
-    analytes = {}
-    for analyte in _objects("labs.json", "trials.analyte"):
-        f = analyte["fields"]
-        own_units = [u["fields"] for u in units if u["fields"]["analyte"] == analyte["pk"]]
-        factors = {u["unit"]: float(u["factor"]) for u in own_units}
-        analytes[f["code"]] = AnalyteDef(f["code"], f["name"], f["abbreviation"], f["canonical_unit"], factors)
-    classes = {c["pk"]: c["fields"] for c in _objects("drugs.json", "trials.drugclass")}
-    drugs = tuple(
-        DrugDef(
-            d["fields"]["generic_name"],
-            tuple(d["fields"]["synonyms"]) + tuple(d["fields"]["brand_names"]),
-            frozenset(classes[pk]["code"] for pk in d["fields"]["classes"]),
-        )
-        for d in _objects("drugs.json", "trials.drug")
-    )
-    return Vocabulary(analytes, drugs, {c["code"]: c["name"] for c in classes.values()})
-
-
-def load_criteria():
-    fields = [c["fields"] for c in _objects("nct00349206_criteria.json", "trials.criterion")]
-    return [
-        CriterionSpec(
-            f["code"], f["kind"], f["category"], f["text"], f["summary"], f["cohorts"], f["applies_to"], f["rule"]
-        )
-        for f in sorted(fields, key=lambda f: f["order"])
-    ]
 
 
 VOCABULARY = load_vocabulary()

@@ -76,3 +76,17 @@ def test_evaluating_twice_gives_the_same_result(ruleset):
 def test_statuses_are_the_four_documented_ones(ruleset):
     result = ruleset.evaluate(CandidateFacts(sex="male"), SCREENING_DATE, "phase1")
     assert {c.status for c in result.criteria} <= {MET, NOT_MET, UNKNOWN, NOT_APPLICABLE}
+
+
+def test_reasons_belong_to_their_own_candidate(ruleset):
+    first = ruleset.evaluate(eligible_facts(grades={"ecog": 0, "peripheral_neuropathy": 0}), SCREENING_DATE, "phase1")
+    second = ruleset.evaluate(eligible_facts(grades={"ecog": 2, "peripheral_neuropathy": 0}), SCREENING_DATE, "phase1")
+    assert first.by_code("IN03").reason == "ECOG performance status 0 (at most 1)"
+    assert second.by_code("IN03").reason == "ECOG performance status 2 is worse than the maximum of 1"
+
+
+@pytest.mark.parametrize("code", [f"IN{n:02d}" for n in range(22)] + [f"EX{n:02d}" for n in range(1, 20)])
+def test_no_criterion_passes_on_missing_data(ruleset, code):
+    outcome = ruleset.evaluate(CandidateFacts(), SCREENING_DATE, "phase2").by_code(code)
+    assert outcome.status in ({MET} if code == "IN11" else {UNKNOWN})
+    assert outcome.reason

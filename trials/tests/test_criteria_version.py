@@ -126,3 +126,14 @@ def test_compiled_versions_are_cached_until_a_vocabulary_changes(active_version,
 def test_drafts_are_compiled_fresh(active_version):
     draft = services.criteria_version_create_amendment(source=active_version)
     assert ruleset_for_version(draft) is not ruleset_for_version(draft)
+
+
+def test_loading_the_trial_data_twice_keeps_admin_edits(db):
+    from django.core.management import call_command
+
+    call_command("load_trial_data", verbosity=0)
+    version = CriteriaVersion.objects.get(status="active")
+    draft = services.criteria_version_create_amendment(source=version)
+    services.criteria_version_publish(version=draft)
+    call_command("load_trial_data", verbosity=0)
+    assert CriteriaVersion.objects.get(status="active") == draft

@@ -1,0 +1,21 @@
+"""Load the NCT00349206 record, its criteria and the vocabularies once; never overwrite what admins have edited."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from trials.models import Trial
+
+FIXTURES = ["nct00349206", "labs", "drugs", "nct00349206_criteria"]
+
+
+class Command(BaseCommand):
+    help = "Load the trial record, lab and drug vocabularies and the original criteria version, if not loaded yet."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        if Trial.objects.filter(nct_id="NCT00349206").exists():
+            self.stdout.write("NCT00349206 is already loaded; nothing changed.")
+            return
+        call_command("loaddata", *FIXTURES, verbosity=0)
+        self.stdout.write("Loaded NCT00349206, its criteria and the lab and drug vocabularies.")
