@@ -155,3 +155,10 @@ def test_estimate_without_weight_is_unknown_and_asks_for_it(ruleset):
 def test_normal_creatinine_needs_no_clearance(ruleset):
     facts = with_lab(eligible_facts(weight_kg=None), "creatinine", LabResult(1.1, "mg/dL", uln=1.1))
     assert status(ruleset, "IN05", facts).status == MET
+
+
+def test_a_lab_dated_after_the_screening_date_is_not_trusted(ruleset):
+    later = with_lab(eligible_facts(), "anc", LabResult(3.0, "10^3/uL", collected_on=date(2026, 11, 28)))
+    outcome = status(ruleset, "IN16", later)
+    assert outcome.status == UNKNOWN
+    assert "after the screening date" in outcome.reason
