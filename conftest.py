@@ -62,3 +62,27 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def screening_for(active_version, coordinator):
+    """A function that registers a candidate and starts a draft screening, as the coordinator would."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from screening import services
+
+    def start(cohort="phase1", birth_date=date(1971, 3, 15), sex="female", initials="JMS", mrn="", **kwargs):
+        return services.screening_register(
+            trial=active_version.trial,
+            initials=initials,
+            birth_date=birth_date,
+            sex=sex,
+            mrn=mrn,
+            cohort=cohort,
+            screening_date=kwargs.pop("screening_date", timezone.localdate()),
+            coordinator=kwargs.pop("user", coordinator),
+        )
+
+    return start

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
 from django.urls import include, path
 
 from trials import views as trial_views
@@ -7,10 +9,20 @@ from trials import views as trial_views
 admin.site.site_header = "trialscreen administration"
 admin.site.site_title = "trialscreen admin"
 
+
+@login_not_required
+def healthz(request):
+    """For load balancers and monitoring: the app answers. Reveals nothing."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
+    path("healthz/", healthz, name="healthz"),
     path("", trial_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("trials/", include("trials.urls")),
+    path("screenings/", include("screening.urls")),
+    path("candidates/", include("patients.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -161,6 +161,15 @@ class Analyte(models.Model):
     abbreviation = models.CharField(max_length=20, help_text="Shown in reasons, e.g. ANC.")
     loinc = models.CharField("LOINC code", max_length=10, blank=True)
     canonical_unit = models.CharField(max_length=20, help_text="The unit thresholds are compared in.")
+    plausible_min = models.FloatField(
+        null=True, blank=True, help_text="In the canonical unit; below this the form warns (but saves)."
+    )
+    plausible_max = models.FloatField(
+        null=True, blank=True, help_text="In the canonical unit; above this the form warns (but saves)."
+    )
+    possible_max = models.FloatField(
+        null=True, blank=True, help_text="In the canonical unit; above this the value is refused as an error."
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 

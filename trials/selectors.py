@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404
 
-from trials.models import Trial
+from trials.models import Analyte, Trial
 
 
 def trial_list():
@@ -15,3 +15,12 @@ def trial_with_record(*, nct_id):
         ),
         nct_id=nct_id,
     )
+
+
+def trials_open_for_screening():
+    """Trials that have an active criteria version, so a screening can start."""
+    return Trial.objects.filter(criteria_versions__status="active").order_by("nct_id")
+
+
+def analytes_with_units():
+    return list(Analyte.objects.prefetch_related("units").order_by("name"))

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from conftest import PASSWORD
 
-PUBLIC_URL_NAMES = {"login", "admin:login"}
+PUBLIC_URL_NAMES = {"login", "admin:login", "healthz"}
 SAMPLE_VALUES = {"int": "1", "str": "NCT00349206", "slug": "sample", "path": "sample", "uuid": "0" * 32}
 
 
@@ -45,6 +45,12 @@ def test_anonymous_users_are_sent_to_login_everywhere(db, client, name, url):
     response = client.get(url)
     assert response.status_code == 302, f"{name} ({url}) answered {response.status_code}"
     assert response.url.startswith((reverse("login"), reverse("admin:login"))), response.url
+
+
+def test_health_check_is_public_and_says_nothing_else(db, client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.content == b"ok"
 
 
 def test_login_page_is_public(db, client):

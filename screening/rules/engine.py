@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from screening.rules import facts as F
 from screening.rules.outcomes import MET, NOT_APPLICABLE, NOT_MET, Missing, Outcome, unknown, verdict_of
-from screening.rules.rules import Context
+from screening.rules.rules import Attestation, Context
 from screening.rules.specs import RuleError, compile_rule
 
 COHORTS = {"phase1": "Phase I", "phase2": "Phase II"}
@@ -133,6 +133,24 @@ class RuleSet:
             for cohort in COHORTS
         }
 
+    def inputs(self):
+        """Input key (as in Missing.field) -> codes of the criteria that read it, in record order."""
+        used = {}
+        for criterion in self.criteria:
+            keys = criterion.rule.inputs() | _applicability_inputs(criterion.spec)
+            for key in sorted(keys):
+                used.setdefault(key, []).append(criterion.spec.code)
+        return used
+
+    def attestations(self):
+        """question code -> (question text, codes of the criteria that ask it), in record order."""
+        found = {}
+        for criterion in self.criteria:
+            for leaf in _leaves(criterion.rule):
+                if isinstance(leaf, Attestation):
+                    found.setdefault(leaf.question, (leaf.text, []))[1].append(criterion.spec.code)
+        return found
+
     def evaluate(self, facts, screening_date, cohort):
         if cohort not in COHORTS:
             raise ValueError(f"cohort must be one of {', '.join(COHORTS)}, not {cohort!r}")
@@ -146,6 +164,19 @@ class RuleSet:
             else:
                 outcomes.append(_evaluate_conditional(conditional, ctx))
         return Result(verdict_of({o.status for o in outcomes}), self.specs, tuple(outcomes))
+
+
+def _leaves(rule):
+    """Every leaf rule in a rule tree, including the condition of a medication exception."""
+    parts = getattr(rule, "parts", None)
+    if parts is not None:
+        for part in parts():
+            yield from _leaves(part)
+        return
+    yield rule
+    condition = getattr(rule, "allowed_if", None)
+    if condition is not None:
+        yield from _leaves(condition)
 
 
 def _evaluate_conditional(criterion, ctx):
@@ -164,6 +195,12 @@ def _compile(spec, vocabulary):
         return compile_rule(spec.rule, vocabulary)
     except RuleError as error:
         raise RuleError(f"{spec.code} {error.path}".strip(), error.message) from error
+
+
+def _applicability_inputs(spec):
+    if spec.applies_to == "everyone":
+        return set()
+    return {"sex"} if spec.applies_to == "female" else {f"answer:{spec.applies_to}"}
 
 
 def _applies(spec, facts):

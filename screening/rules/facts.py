@@ -109,7 +109,6 @@ class LabResult:
     value: float
     unit: str
     uln: float | None = None  # upper limit of normal reported with this result, in the same unit
-    lln: float | None = None
     collected_on: date | None = None
 
 

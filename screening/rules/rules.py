@@ -100,6 +100,12 @@ class AllOf:
             return _merge(UNKNOWN, [o for o in outcomes if o.status == UNKNOWN])
         return _merge(MET, outcomes)
 
+    def inputs(self):
+        return set().union(*(rule.inputs() for rule in self.rules))
+
+    def parts(self):
+        return self.rules
+
     def describe(self):
         return "all of: " + "; ".join(rule.describe() for rule in self.rules)
 
@@ -119,6 +125,12 @@ class AnyOf:
             return _merge(UNKNOWN, outcomes)
         return _merge(NOT_MET, outcomes, joiner="; and ")
 
+    def inputs(self):
+        return set().union(*(rule.inputs() for rule in self.rules))
+
+    def parts(self):
+        return self.rules
+
     def describe(self):
         return "any of: " + " OR ".join(rule.describe() for rule in self.rules)
 
@@ -131,6 +143,12 @@ class Not:
         outcome = self.rule.evaluate(ctx)
         flipped = {MET: NOT_MET, NOT_MET: MET}.get(outcome.status, outcome.status)
         return Outcome(flipped, lambda: outcome.reason, lambda: outcome.evidence, outcome.missing)
+
+    def inputs(self):
+        return self.rule.inputs()
+
+    def parts(self):
+        return (self.rule,)
 
     def describe(self):
         return f"not ({self.rule.describe()})"
@@ -209,6 +227,9 @@ class LabAbsolute:
             shown += f" ({with_unit(analyte.convert(lab.value, lab.unit, self.unit), self.unit)})"
         return f"{shown} {passes if ok else fails} {with_unit(self.limit, self.unit)}"
 
+    def inputs(self):
+        return {f"lab:{self.analyte.code}"}
+
     def describe(self):
         return f"{self.analyte.abbreviation} {COMPARISONS[self.op][1]} {with_unit(self.limit, self.unit)}"
 
@@ -243,6 +264,9 @@ class LabRelativeToUln:
 
     def _limit_words(self):
         return "ULN" if self.multiple == 1 else f"{fmt(self.multiple)} x ULN"
+
+    def inputs(self):
+        return {f"lab:{self.analyte.code}", f"lab:{self.analyte.code}:uln"}
 
     def describe(self):
         return f"{self.analyte.abbreviation} {COMPARISONS[self.op][1]} {self._limit_words()}"
@@ -306,6 +330,9 @@ class CreatinineClearance:
             lambda: _lab_evidence(analyte, lab),
         )
 
+    def inputs(self):
+        return {f"lab:{self.clearance.code}", f"lab:{self.creatinine.code}", "birth_date", "weight_kg", "sex"}
+
     def describe(self):
         return f"creatinine clearance ≥ {fmt(self.minimum)} mL/min (measured, else Cockcroft-Gault)"
 
@@ -350,6 +377,9 @@ class Age(_ByAnswer):
             return not_met(f"Age {age} is over {self.maximum}")
         return met(f"Age {age} ({self.describe()})")
 
+    def inputs(self):
+        return {"birth_date"}
+
     def describe(self):
         if self.maximum is None:
             return f"age {self.minimum} or older"
@@ -375,6 +405,9 @@ class Grade(_ByAnswer):
             return not_met(f"{label} {grade} is worse than the maximum of {self.maximum}")
         return met(f"{label} {grade} (at most {self.maximum})")
 
+    def inputs(self):
+        return {f"grade:{self.scale}"}
+
     def describe(self):
         return f"{F.SCALES[self.scale][0]} ≤ {self.maximum}"
 
@@ -395,6 +428,9 @@ class Fact(_ByAnswer):
         if value is None:
             return unknown(f"{definition.label}: not answered", Missing(f"answer:{self.fact}", definition.label))
         return Outcome(MET if value in self.allowed else NOT_MET, f"{definition.label}: {definition.show(value)}")
+
+    def inputs(self):
+        return {f"answer:{self.fact}"}
 
     def describe(self):
         definition = F.FACTS[self.fact]
@@ -418,6 +454,9 @@ class Attestation(_ByAnswer):
             return unknown(f"Not answered: {self.text}", Missing(f"answer:{self.question}", self.text))
         return Outcome(MET if answer is self.pass_answer else NOT_MET, f"{self.text} {'Yes' if answer else 'No'}")
 
+    def inputs(self):
+        return {f"answer:{self.question}"}
+
     def describe(self):
         return f"attestation: {self.text} (passes when {'yes' if self.pass_answer else 'no'})"
 
@@ -430,6 +469,9 @@ class Allowance:
 
     def evaluate(self, ctx):
         return met(f"Permission, nothing to check: {self.text}")
+
+    def inputs(self):
+        return set()
 
     def describe(self):
         return f"permission: {self.text}"
@@ -505,6 +547,9 @@ class TimeSinceEvent:
         if self.maximum is not None:
             parts.append(f"within {self.maximum}")
         return " and ".join(parts)
+
+    def inputs(self):
+        return {f"history:{self.event}"}
 
     def describe(self):
         return f"{F.EVENTS[self.event].lower()}: {self._limits()} before screening"
@@ -600,6 +645,9 @@ class TimeSinceTherapy:
         settings = " or ".join(F.SETTINGS[s].lower() for s in sorted(self.settings))
         return f"{modalities} ({settings})"
 
+    def inputs(self):
+        return {"therapies"}
+
     def describe(self):
         extra = "".join(f"; {c.minimum} for {', '.join(sorted(c.classes))}" for c in self.by_class)
         return f"at least {self.minimum} since {self._what()}{extra}"
@@ -628,6 +676,9 @@ class PriorTherapyCount:
         modalities = " or ".join(F.MODALITIES[m].lower() for m in sorted(self.modalities))
         settings = " or ".join(F.SETTINGS[s].lower() for s in sorted(self.settings))
         return f"{modalities} regimens for {settings}"
+
+    def inputs(self):
+        return {"therapies"}
 
     def describe(self):
         return f"at most {self.maximum} prior {self._what()}"
@@ -665,6 +716,9 @@ class PriorAgentClass:
 
     def _class_names(self, ctx):
         return ", ".join(ctx.vocabulary.drug_classes[c] for c in sorted(self.classes))
+
+    def inputs(self):
+        return {"therapies"}
 
     def describe(self):
         return "no prior agent of class " + ", ".join(sorted(self.classes))
@@ -744,6 +798,9 @@ class ConcurrentMedication:
         names = " or ".join(ctx.vocabulary.drug_classes[c] for c in sorted(self.classes))
         return f"{F.PURPOSES[self.purpose].lower()} {names}" if self.purpose else names
 
+    def inputs(self):
+        return {"medications"} | (self.allowed_if.inputs() if self.allowed_if else set())
+
     def describe(self):
         what = " or ".join(sorted(self.classes))
         if self.purpose:
@@ -775,6 +832,9 @@ class MeasurableDisease:
             lambda: "No lesion reaches the minimum size: " + "; ".join(_lesion(x) for x in lesions),
             lambda: [_lesion(x) for x in lesions],
         )
+
+    def inputs(self):
+        return {"lesions"}
 
     def describe(self):
         sizes = ", ".join(f"≥ {fmt(mm)} mm by {F.MEASUREMENT_METHODS[m].lower()}" for m, mm in self.minimum_mm.items())
@@ -839,6 +899,9 @@ class BloodPressureCount:
             ),
             evidence,
         )
+
+    def inputs(self):
+        return {"blood_pressures"}
 
     def describe(self):
         return (

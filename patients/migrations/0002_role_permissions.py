@@ -1,0 +1,33 @@
+"""Coordinators register candidates and see their record numbers; investigators see candidates without them."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+GRANTS = {
+    "Research coordinator": ["add_candidate", "change_candidate", "view_candidate", "view_identifiers"],
+    "Principal investigator": ["view_candidate"],
+    "Administrator": ["view_candidate", "change_candidate", "view_identifiers"],
+}
+
+
+def grant(apps, schema_editor):
+    config = apps.get_app_config("patients")
+    config.models_module = True
+    create_permissions(config, verbosity=0, apps=apps)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, codenames in GRANTS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.add(*Permission.objects.filter(content_type__app_label="patients", codename__in=codenames))
+
+
+def revoke(apps, schema_editor):
+    Permission = apps.get_model("auth", "Permission")
+    for group in apps.get_model("auth", "Group").objects.filter(name__in=GRANTS):
+        group.permissions.remove(*Permission.objects.filter(content_type__app_label="patients"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("patients", "0001_initial"), ("trials", "0002_roles")]
+
+    operations = [migrations.RunPython(grant, revoke)]

@@ -1,0 +1,13 @@
+from django.db.models import Q
+
+from patients.models import Candidate
+
+
+def candidate_search(*, user, query, limit=50):
+    query = query.strip()
+    if not query:
+        return Candidate.objects.none()
+    condition = Q(screening_number__iexact=query) | Q(screening_number__iendswith=query) | Q(initials__iexact=query)
+    if user.has_perm("patients.view_identifiers"):
+        condition |= Q(mrn__iexact=query)
+    return Candidate.objects.filter(condition).prefetch_related("screenings").order_by("screening_number")[:limit]

@@ -1,0 +1,60 @@
+"""The one place that turns a screening's rows into the engine's CandidateFacts."""
+
+from screening.rules import BloodPressure, CandidateFacts, LabResult, Lesion, Medication, PriorTherapy
+from screening.rules import facts as F
+
+
+def _dates(state, day):
+    """None when the history was not taken (or "yes" without a date yet); () for none; else the date."""
+    if state == "none":
+        return ()
+    if state == "yes" and day is not None:
+        return (day,)
+    return None
+
+
+def candidate_facts(screening):
+    """Expects the screening with its candidate and child rows loaded (see selectors.screening_for_evaluation)."""
+    candidate = screening.candidate
+    events = {}
+    for event in F.EVENTS:
+        dates = _dates(getattr(screening, event), getattr(screening, f"{event}_date"))
+        if dates is not None:
+            events[event] = dates
+    therapies = None
+    if screening.prior_therapy == "none":
+        therapies = ()
+    elif screening.prior_therapy == "yes":
+        therapies = tuple(
+            PriorTherapy(t.modality, t.setting, t.agent_list, t.started_on, t.ended_on)
+            for t in screening.therapies.all()
+        )
+    medications = None
+    if screening.medications_taken == "none":
+        medications = ()
+    elif screening.medications_taken == "yes":
+        medications = tuple(Medication(m.chart_text, m.purpose or None, m.active) for m in screening.medications.all())
+    readings = tuple(BloodPressure(r.taken_on, r.systolic, r.diastolic) for r in screening.blood_pressures.all())
+    lesions = tuple(Lesion(float(x.size_mm), x.method) for x in screening.lesions.all())
+    return CandidateFacts(
+        birth_date=candidate.birth_date,
+        sex=candidate.sex,
+        weight_kg=float(screening.weight_kg) if screening.weight_kg is not None else None,
+        labs={
+            lab.analyte.code: LabResult(
+                float(lab.value), lab.unit, float(lab.uln) if lab.uln is not None else None, lab.collected_on
+            )
+            for lab in screening.labs.all()
+        },
+        grades={
+            scale: value
+            for scale, value in (("ecog", screening.ecog), ("peripheral_neuropathy", screening.peripheral_neuropathy))
+            if value is not None
+        },
+        answers=dict(screening.answers),
+        events=events,
+        prior_therapies=therapies,
+        medications=medications,
+        blood_pressures=readings or None,
+        lesions=lesions or None,
+    )

@@ -1,0 +1,451 @@
+"""Forms validate the shape of what a coordinator enters; services save it. Errors are per field; implausible but
+possible values become warnings."""
+
+from datetime import date
+
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+
+from screening.models import Lesion, Medication, PriorTherapy, Screening
+from screening.rules import facts as F
+from screening.services import SCREENING_FIELDS
+
+YES_NO = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
+
+# Where each recorded fact is asked on the form, so the form reads like a chart.
+FACT_SECTIONS = {
+    "disease": [
+        "histology_confirmed",
+        "melanoma_stage",
+        "primary_site",
+        "tumor_accessible_to_biopsy",
+        "agrees_to_provide_sample",
+        "brain_metastases",
+        "brain_metastases_stable",
+        "brain_metastases_symptomatic",
+        "brain_metastases_on_steroids",
+    ],
+    "therapy": ["target_lesions_in_regional_field"],
+    "medications": ["hiv_positive"],
+    "pregnancy": [
+        "childbearing_potential",
+        "reproductive_potential",
+        "pregnant",
+        "nursing",
+        "pregnancy_test",
+        "uses_contraception",
+    ],
+}
+assert {code for codes in FACT_SECTIONS.values() for code in codes} == set(F.FACTS)
+
+
+def input_anchor(key):
+    """The id of the place on the form where an input (a Missing.field key) is entered."""
+    kind, _, rest = key.partition(":")
+    if kind == "lab":
+        return f"lab-{rest.split(':')[0]}"
+    if kind == "answer":
+        return f"answer-{rest}"
+    if kind == "grade":
+        return f"field-{rest}"
+    if kind == "history":
+        return f"field-{rest}"
+    if key in ("birth_date", "sex"):
+        return "candidate"
+    return f"field-{key}" if key == "weight_kg" else f"section-{key}"
+
+
+class DateLimits:
+    """What no date on a screening may be: in the future, before birth, after the screening date."""
+
+    def __init__(self, birth_date, screening_date):
+        self.birth_date = birth_date
+        self.screening_date = screening_date
+
+    def check(self, form, name, *, after_screening_allowed=False):
+        day = form.cleaned_data.get(name)
+        if day is None:
+            return
+        if day > timezone.localdate():
+            form.add_error(name, "This date is in the future.")
+        elif self.birth_date and day < self.birth_date:
+            form.add_error(name, "This date is before the candidate's date of birth.")
+        elif not after_screening_allowed and self.screening_date and day > self.screening_date:
+            form.add_error(name, "This date is after the screening date.")
+
+
+class WarningsMixin:
+    """Collects warnings: values that are possible but unusual enough to double-check."""
+
+    def warn(self, message):
+        self.warnings = [*getattr(self, "warnings", []), message]
+
+
+class NewCandidateForm(forms.Form):
+    initials = forms.RegexField(
+        regex=r"^[A-Za-z]{2,4}$",
+        error_messages={"invalid": "Enter 2 to 4 letters."},
+        help_text="2 to 4 letters, e.g. JMS.",
+    )
+    birth_date = forms.DateField(label="Date of birth", widget=forms.DateInput(attrs={"type": "date"}))
+    sex = forms.ChoiceField(choices=[("", "---------"), *F.SEXES.items()])
+    mrn = forms.CharField(label="Medical record number", required=False, max_length=30)
+    cohort = forms.ChoiceField(choices=Screening.Cohort.choices)
+    screening_date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_birth_date(self):
+        born = self.cleaned_data["birth_date"]
+        today = timezone.localdate()
+        if born > today:
+            raise forms.ValidationError("The date of birth is in the future.")
+        if born < date(today.year - 120, today.month, 1):
+            raise forms.ValidationError("The date of birth is more than 120 years ago.")
+        return born
+
+    def clean_mrn(self):
+        from patients.models import Candidate
+
+        mrn = self.cleaned_data["mrn"].strip()
+        if mrn and Candidate.objects.filter(mrn=mrn).exists():
+            raise forms.ValidationError("A candidate with this medical record number exists; search for them instead.")
+        return mrn
+
+    def clean(self):
+        cleaned = super().clean()
+        born, day = cleaned.get("birth_date"), cleaned.get("screening_date")
+        if day and day > timezone.localdate():
+            self.add_error("screening_date", "The screening date is in the future.")
+        elif born and day and day < born:
+            self.add_error("screening_date", "The screening date is before the date of birth.")
+        return cleaned
+
+
+class RescreenForm(forms.Form):
+    cohort = forms.ChoiceField(choices=Screening.Cohort.choices)
+    screening_date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_screening_date(self):
+        day = self.cleaned_data["screening_date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("The screening date is in the future.")
+        return day
+
+
+class ScreeningForm(WarningsMixin, forms.ModelForm):
+    class Meta:
+        model = Screening
+        fields = SCREENING_FIELDS
+        widgets = {name: forms.DateInput(attrs={"type": "date"}) for name in SCREENING_FIELDS if "date" in name}
+
+    def __init__(self, *args, limits, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self.fields["weight_kg"].widget.attrs.update(step="0.1")
+
+    def clean_weight_kg(self):
+        weight = self.cleaned_data["weight_kg"]
+        if weight is not None:
+            if weight <= 0 or weight > 400:
+                raise forms.ValidationError("Enter the weight in kilograms, between 1 and 400.")
+            if not 35 <= weight <= 200:
+                self.warn(f"Weight {weight} kg is unusual; check it was entered in kilograms.")
+        return weight
+
+    def clean(self):
+        cleaned = super().clean()
+        day = cleaned.get("screening_date")
+        if day:
+            self.limits.screening_date = day
+            self.limits.check(self, "screening_date", after_screening_allowed=True)
+        for event in F.EVENTS:
+            state, when = cleaned.get(event), cleaned.get(f"{event}_date")
+            if when and state == "none":
+                self.add_error(f"{event}_date", 'You answered "None" but entered a date; remove one.')
+            elif when and not state:
+                cleaned[event] = "yes"
+            self.limits.check(self, f"{event}_date")
+        return cleaned
+
+
+class AnswersForm(forms.Form):
+    """The recorded facts and the attestation questions this criteria version asks, each traceable to criteria."""
+
+    prefix = "answer"
+
+    def __init__(self, *args, ruleset, **kwargs):
+        super().__init__(*args, **kwargs)
+        used = ruleset.inputs()
+        self.sections = {name: [] for name in (*FACT_SECTIONS, "attestations")}
+        for section, codes in FACT_SECTIONS.items():
+            for code in codes:
+                if f"answer:{code}" in used:
+                    definition = F.FACTS[code]
+                    choices = (
+                        YES_NO if definition.choices is None else [("", "Not answered"), *definition.choices.items()]
+                    )
+                    self._add(section, code, definition.label, choices, used[f"answer:{code}"])
+        for question, (text, codes) in ruleset.attestations().items():
+            self._add("attestations", question, text, YES_NO, codes)
+
+    def _add(self, section, code, label, choices, criteria):
+        self.fields[code] = forms.ChoiceField(
+            label=label, choices=choices, required=False, help_text="Used by " + ", ".join(criteria)
+        )
+        self.sections[section].append(code)
+
+    def answers(self):
+        """code -> True / False / a choice / None (not answered)."""
+        convert = {"yes": True, "no": False, "": None}
+        return {
+            code: convert.get(value, value) if F.FACTS.get(code, F.FactDef("")).choices is None else (value or None)
+            for code, value in self.cleaned_data.items()
+        }
+
+    @staticmethod
+    def initial_from(answers):
+        shown = {True: "yes", False: "no"}
+        return {code: shown.get(value, value) for code, value in answers.items()}
+
+
+class LabForm(WarningsMixin, forms.Form):
+    """One analyte: value, the unit the lab reported it in, the lab's ULN (where a rule needs it), and the date."""
+
+    value = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=4)
+    unit = forms.ChoiceField(required=False)
+    uln = forms.DecimalField(label="ULN", required=False, max_digits=12, decimal_places=4)
+    collected_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, analyte, needs_uln, criteria, limits, **kwargs):
+        super().__init__(*args, prefix=f"lab-{analyte.code}", **kwargs)
+        self.analyte, self.needs_uln, self.criteria, self.limits = analyte, needs_uln, criteria, limits
+        units = [u.unit for u in analyte.units.all()]
+        self.fields["unit"].choices = [(u, u) for u in units]
+        self.fields["value"].error_messages["min_value"] = "A lab value cannot be negative."
+        if not needs_uln:
+            del self.fields["uln"]
+
+    def has_value(self):
+        return self.is_bound and self.cleaned_data.get("value") is not None
+
+    def clean(self):
+        cleaned = super().clean()
+        value, unit = cleaned.get("value"), cleaned.get("unit")
+        if value is None:
+            if cleaned.get("uln") is not None or cleaned.get("collected_on"):
+                self.add_error("value", "Enter the value, or clear this row.")
+            return cleaned
+        factors = {u.unit: float(u.factor) for u in self.analyte.units.all()}
+        if unit not in factors:
+            self.add_error("unit", f"Choose one of the units accepted for {self.analyte.name}.")
+            return cleaned
+        canonical = float(value) * factors[unit]
+        analyte = self.analyte
+        if analyte.possible_max is not None and canonical > analyte.possible_max:
+            self.add_error("value", f"{value} {unit} is not a possible {analyte.name}; check the value and unit.")
+        elif analyte.plausible_min is not None and not analyte.plausible_min <= canonical <= analyte.plausible_max:
+            self.warn(f"{analyte.abbreviation} {value} {unit} is unusual; check the value and unit.")
+        uln = cleaned.get("uln")
+        if uln is not None and uln <= 0:
+            self.add_error("uln", "The upper limit of normal must be above 0.")
+        self.limits.check(self, "collected_on")
+        return cleaned
+
+    def row(self):
+        data = {k: self.cleaned_data.get(k) for k in ("value", "unit", "collected_on")}
+        data["uln"] = self.cleaned_data.get("uln") if self.needs_uln else None
+        return data
+
+
+class BloodPressureForm(WarningsMixin, forms.Form):
+    taken_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    systolic = forms.IntegerField(min_value=40, max_value=300)
+    diastolic = forms.IntegerField(min_value=20, max_value=200)
+
+    def clean(self):
+        cleaned = super().clean()
+        systolic, diastolic = cleaned.get("systolic"), cleaned.get("diastolic")
+        if systolic is not None and diastolic is not None:
+            if systolic <= diastolic:
+                self.add_error("systolic", "Systolic must be higher than diastolic.")
+            elif systolic > 220 or diastolic > 130:
+                self.warn(f"Blood pressure {systolic}/{diastolic} mm Hg is very high; check it.")
+        self.limits.check(self, "taken_on")
+        return cleaned
+
+
+class TherapyForm(forms.ModelForm):
+    class Meta:
+        model = PriorTherapy
+        fields = ["modality", "setting", "agents", "started_on", "ended_on"]
+        widgets = {
+            "started_on": forms.DateInput(attrs={"type": "date"}),
+            "ended_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        started, ended = cleaned.get("started_on"), cleaned.get("ended_on")
+        if started and ended and ended < started:
+            self.add_error("ended_on", "The last dose is before the start.")
+        self.limits.check(self, "started_on")
+        self.limits.check(self, "ended_on", after_screening_allowed=True)
+        return cleaned
+
+
+class MedicationForm(forms.ModelForm):
+    class Meta:
+        model = Medication
+        fields = ["name", "dose", "purpose", "active"]
+
+    def __init__(self, *args, match_url, **kwargs):
+        super().__init__(*args, **kwargs)
+        # As the coordinator types, the drug and classes the line matches appear beside it (htmx).
+        self.fields["name"].widget.attrs.update(
+            {
+                "hx-get": match_url,
+                "hx-trigger": "load, input changed delay:400ms",
+                "hx-target": "next .medication-match",
+                "autocomplete": "off",
+            }
+        )
+
+
+class LesionForm(WarningsMixin, forms.ModelForm):
+    class Meta:
+        model = Lesion
+        fields = ["site", "size_mm", "method"]
+
+    def clean_size_mm(self):
+        size = self.cleaned_data["size_mm"]
+        if size is not None and (size <= 0 or size > 500):
+            raise forms.ValidationError("Enter the longest diameter in millimetres, between 0.1 and 500.")
+        if size is not None and size > 300:
+            self.warn(f"A lesion of {size} mm is unusual; check it was entered in millimetres.")
+        return size
+
+
+class _LimitedFormSet(forms.BaseFormSet):
+    def __init__(self, *args, limits, **kwargs):
+        self.limits = limits
+        super().__init__(*args, **kwargs)
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.limits = self.limits
+        return form
+
+    @property
+    def empty_form(self):
+        form = super().empty_form
+        form.limits = self.limits
+        return form
+
+    def rows(self):
+        """Rows to keep: existing ones not marked for deletion, and new ones that were filled in."""
+        kept = []
+        for index, form in enumerate(self.forms):
+            data = form.cleaned_data
+            if not data or data.get("DELETE") or (index >= self.initial_form_count() and not form.has_changed()):
+                continue
+            kept.append({name: value for name, value in data.items() if name != "DELETE"})
+        return kept
+
+    def warnings(self):
+        return [w for form in self.forms for w in getattr(form, "warnings", [])]
+
+
+def _formset(form):
+    return forms.formset_factory(form, formset=_LimitedFormSet, extra=1, can_delete=True)
+
+
+# prefix -> (formset class, the screening's related rows, fields to show when editing them)
+ROW_FORMSETS = {
+    "bp": (_formset(BloodPressureForm), "blood_pressures", ["taken_on", "systolic", "diastolic"]),
+    "therapy": (_formset(TherapyForm), "therapies", ["modality", "setting", "agents", "started_on", "ended_on"]),
+    "medication": (_formset(MedicationForm), "medications", ["name", "dose", "purpose", "active"]),
+    "lesion": (_formset(LesionForm), "lesions", ["site", "size_mm", "method"]),
+}
+
+
+class ScreeningEntry:
+    """Everything the screening form holds: the main fields, the answers, one row per lab, and the row lists.
+
+    Valid only when every part is; then `service_arguments()` is exactly what `screening_update` takes.
+    """
+
+    def __init__(self, screening, ruleset, analytes, data=None):
+        self.screening = screening
+        limits = DateLimits(screening.candidate.birth_date, screening.screening_date)
+        used = ruleset.inputs()
+        self.main = ScreeningForm(data, instance=screening, limits=limits)
+        self.answers = AnswersForm(data, ruleset=ruleset, initial=AnswersForm.initial_from(screening.answers))
+        existing = {lab.analyte_id: lab for lab in screening.labs.all()}
+        self.labs = [
+            LabForm(
+                data,
+                analyte=analyte,
+                needs_uln=f"lab:{analyte.code}:uln" in used,
+                criteria=used[f"lab:{analyte.code}"],
+                limits=limits,
+                initial=_lab_initial(existing.get(analyte.pk), analyte),
+            )
+            for analyte in analytes
+            if f"lab:{analyte.code}" in used
+        ]
+        form_kwargs = {"medication": {"match_url": reverse("screening:medication_match", args=[screening.pk])}}
+        self.rows = {
+            prefix: formset(
+                data,
+                prefix=prefix,
+                limits=limits,
+                # Bound, the posted rows are the truth: existing rows come back as the formset's initial forms.
+                initial=None
+                if data is not None
+                else [{name: getattr(row, name) for name in names} for row in getattr(screening, related).all()],
+                form_kwargs=form_kwargs.get(prefix, {}),
+            )
+            for prefix, (formset, related, names) in ROW_FORMSETS.items()
+        }
+        self.used = used
+
+    def parts(self):
+        return [self.main, self.answers, *self.labs, *self.rows.values()]
+
+    def is_valid(self):
+        valid = all([part.is_valid() for part in self.parts()])
+        if valid:
+            for state, prefix, what in (
+                ("prior_therapy", "therapy", "therapies"),
+                ("medications_taken", "medication", "medications"),
+            ):
+                if self.main.cleaned_data.get(state) == "none" and self.rows[prefix].rows():
+                    self.main.add_error(state, f'You answered "None" but listed {what}; change one.')
+                    valid = False
+                elif self.rows[prefix].rows() and not self.main.cleaned_data.get(state):
+                    self.main.cleaned_data[state] = "yes"
+        return valid
+
+    @property
+    def warnings(self):
+        found = list(getattr(self.main, "warnings", []))
+        found += [w for lab in self.labs for w in getattr(lab, "warnings", [])]
+        found += [w for formset in self.rows.values() for w in formset.warnings()]
+        return found
+
+    def service_arguments(self):
+        return {
+            "fields": self.main.cleaned_data,
+            "answers": self.answers.answers(),
+            "labs": {lab.analyte: lab.row() for lab in self.labs if lab.has_value()},
+            "blood_pressures": self.rows["bp"].rows(),
+            "therapies": self.rows["therapy"].rows(),
+            "medications": self.rows["medication"].rows(),
+            "lesions": self.rows["lesion"].rows(),
+        }
+
+
+def _lab_initial(lab, analyte):
+    if lab is None:
+        return {"unit": analyte.canonical_unit}
+    return {"value": lab.value, "unit": lab.unit, "uln": lab.uln, "collected_on": lab.collected_on}

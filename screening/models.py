@@ -1,0 +1,189 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from screening.rules import facts as F
+
+HISTORY_CHOICES = [("", "Not asked yet"), ("none", "None"), ("yes", "Yes")]
+
+
+class Screening(models.Model):
+    """One screening of one candidate, against the criteria version active when it was started."""
+
+    class Cohort(models.TextChoices):
+        PHASE_1 = "phase1", "Phase I"
+        PHASE_2 = "phase2", "Phase II"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        EVALUATED = "evaluated", "Evaluated"
+
+    class Verdict(models.TextChoices):
+        ELIGIBLE = "eligible", "Eligible"
+        INELIGIBLE = "ineligible", "Ineligible"
+        INCOMPLETE = "incomplete", "Incomplete"
+
+    candidate = models.ForeignKey("patients.Candidate", on_delete=models.PROTECT, related_name="screenings")
+    trial = models.ForeignKey("trials.Trial", on_delete=models.PROTECT, related_name="screenings")
+    criteria_version = models.ForeignKey("trials.CriteriaVersion", on_delete=models.PROTECT, related_name="+")
+    cohort = models.CharField(max_length=6, choices=Cohort.choices)
+    screening_date = models.DateField()
+    coordinator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="screenings")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    weight_kg = models.DecimalField("weight (kg)", max_digits=5, decimal_places=1, null=True, blank=True)
+    ecog = models.PositiveSmallIntegerField(
+        "ECOG performance status", null=True, blank=True, validators=[MaxValueValidator(5)]
+    )
+    peripheral_neuropathy = models.PositiveSmallIntegerField(
+        "peripheral neuropathy (CTCAE grade)", null=True, blank=True, validators=[MaxValueValidator(5)]
+    )
+    answers = models.JSONField(default=dict, blank=True, help_text="Recorded facts and attestations, by code.")
+
+    # Dated history, one pair per kind of event the rules know (facts.EVENTS): "" not asked yet, "none", or "yes"
+    # with the most recent date (the rules use the latest).
+    major_surgery = models.CharField("major surgery", max_length=4, choices=HISTORY_CHOICES, blank=True)
+    major_surgery_date = models.DateField("date of the most recent major surgery", null=True, blank=True)
+    radiotherapy = models.CharField(max_length=4, choices=HISTORY_CHOICES, blank=True)
+    radiotherapy_date = models.DateField("date radiotherapy last given", null=True, blank=True)
+    traumatic_injury = models.CharField("traumatic injury", max_length=4, choices=HISTORY_CHOICES, blank=True)
+    traumatic_injury_date = models.DateField("date of the most recent injury", null=True, blank=True)
+    tumor_sample = models.CharField("archived tumor sample", max_length=4, choices=HISTORY_CHOICES, blank=True)
+    tumor_sample_date = models.DateField("date the sample was collected", null=True, blank=True)
+    brain_metastases_treatment = models.CharField(
+        "brain metastases treated", max_length=4, choices=HISTORY_CHOICES, blank=True
+    )
+    brain_metastases_treatment_date = models.DateField("date of the last treatment", null=True, blank=True)
+    # Lists: "" not asked yet, "none", or "yes" with rows below.
+    prior_therapy = models.CharField("prior anticancer therapy", max_length=4, choices=HISTORY_CHOICES, blank=True)
+    medications_taken = models.CharField("concomitant medications", max_length=4, choices=HISTORY_CHOICES, blank=True)
+
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        help_text="The earlier screening this one corrects.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-screening_date", "-created_at"]
+        indexes = [models.Index(fields=["coordinator", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.candidate.screening_number} · {self.screening_date} · {self.get_cohort_display()}"
+
+
+class LabValue(models.Model):
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="labs")
+    analyte = models.ForeignKey("trials.Analyte", on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField(max_digits=12, decimal_places=4, validators=[MinValueValidator(0)])
+    unit = models.CharField(max_length=20)
+    uln = models.DecimalField("ULN", max_digits=12, decimal_places=4, null=True, blank=True)
+    collected_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["analyte__name"]
+        constraints = [models.UniqueConstraint(fields=["screening", "analyte"], name="one_value_per_analyte")]
+
+    def __str__(self):
+        return f"{self.analyte.abbreviation} {self.value} {self.unit}"
+
+
+class BloodPressureReading(models.Model):
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="blood_pressures")
+    taken_on = models.DateField()
+    systolic = models.PositiveSmallIntegerField()
+    diastolic = models.PositiveSmallIntegerField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-taken_on", "pk"]
+
+    def __str__(self):
+        return f"{self.taken_on}: {self.systolic}/{self.diastolic} mm Hg"
+
+
+class PriorTherapy(models.Model):
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="therapies")
+    modality = models.CharField(max_length=30, choices=list(F.MODALITIES.items()))
+    setting = models.CharField(max_length=20, choices=list(F.SETTINGS.items()))
+    agents = models.CharField(max_length=300, blank=True, help_text="As the chart writes them, comma-separated.")
+    started_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField("last dose", null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["started_on", "pk"]
+        verbose_name_plural = "prior therapies"
+
+    def __str__(self):
+        return f"{self.get_modality_display()}: {self.agents or 'agents not named'}"
+
+    @property
+    def agent_list(self):
+        return tuple(a.strip() for a in self.agents.split(",") if a.strip())
+
+
+class Medication(models.Model):
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="medications")
+    name = models.CharField(max_length=200, help_text="As the chart writes it, e.g. Coumadin.")
+    dose = models.CharField(max_length=100, blank=True)
+    purpose = models.CharField(max_length=12, choices=[("", "Not stated"), *F.PURPOSES.items()], blank=True)
+    active = models.BooleanField(default=True, help_text="Untick when stopped.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.chart_text
+
+    @property
+    def chart_text(self):
+        return f"{self.name} {self.dose}".strip()
+
+
+class Lesion(models.Model):
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="lesions")
+    site = models.CharField(max_length=100, blank=True)
+    size_mm = models.DecimalField("longest diameter (mm)", max_digits=5, decimal_places=1)
+    method = models.CharField(max_length=20, choices=list(F.MEASUREMENT_METHODS.items()))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.size_mm} mm ({self.get_method_display()})"
+
+
+class CriterionOutcome(models.Model):
+    """One criterion's outcome from the screening's latest evaluation: what the pages, log and report read."""
+
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="outcomes")
+    order = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=8)
+    kind = models.CharField(max_length=10)
+    text = models.TextField()
+    summary = models.CharField(max_length=300)
+    status = models.CharField(max_length=15)
+    reason = models.TextField()
+    evidence = models.JSONField(default=list)
+    missing = models.JSONField(default=list)  # [{"field": ..., "label": ...}]
+
+    class Meta:
+        ordering = ["screening", "order"]
+        constraints = [models.UniqueConstraint(fields=["screening", "code"], name="one_outcome_per_criterion")]
+        indexes = [models.Index(fields=["code", "status"])]
+
+    def __str__(self):
+        return f"{self.code}: {self.status}"

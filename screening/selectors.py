@@ -1,0 +1,28 @@
+from screening.models import Screening
+
+CHILD_ROWS = ("labs__analyte", "blood_pressures", "therapies", "medications", "lesions")
+
+
+def screening_for_evaluation(*, pk):
+    """A screening with everything evaluation and the form read, in a fixed number of queries."""
+    return (
+        Screening.objects.select_related("candidate", "trial", "criteria_version", "coordinator")
+        .prefetch_related(*CHILD_ROWS)
+        .get(pk=pk)
+    )
+
+
+def screening_with_outcomes(*, pk):
+    return (
+        Screening.objects.select_related("candidate", "trial", "criteria_version", "coordinator")
+        .prefetch_related("outcomes")
+        .get(pk=pk)
+    )
+
+
+def screenings_recent(*, user, limit=20):
+    """The user's own recent screenings (coordinators), or everyone's (readers)."""
+    queryset = Screening.objects.select_related("candidate", "coordinator")
+    if user.has_perm("screening.change_screening"):
+        queryset = queryset.filter(coordinator=user)
+    return queryset.order_by("-created_at")[:limit]

@@ -1,0 +1,108 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from patients.selectors import candidate_search
+from screening import selectors, services
+from screening.forms import NewCandidateForm, ScreeningEntry, input_anchor
+from screening.models import Screening
+from trials.ruleset import ruleset_for_version
+from trials.selectors import analytes_with_units, trials_open_for_screening
+
+
+@permission_required("screening.view_screening", raise_exception=True)
+def screening_home(request):
+    query = request.GET.get("q", "")
+    return render(
+        request,
+        "screening/home.html",
+        {
+            "query": query,
+            "candidates": candidate_search(user=request.user, query=query),
+            "recent": selectors.screenings_recent(user=request.user),
+        },
+    )
+
+
+@permission_required("screening.add_screening", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def screening_new(request):
+    trial = trials_open_for_screening().first()
+    if trial is None:
+        messages.error(request, "No trial has an active criteria version yet; an administrator must publish one.")
+        return redirect("screening:home")
+    form = NewCandidateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        screening = services.screening_register(trial=trial, coordinator=request.user, **form.cleaned_data)
+        messages.success(request, f"{screening.candidate.screening_number} registered. Enter what the chart says.")
+        return redirect("screening:edit", pk=screening.pk)
+    return render(request, "screening/new.html", {"form": form, "trial": trial})
+
+
+@permission_required("screening.change_screening", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def screening_edit(request, pk):
+    screening = _screening_or_404(selectors.screening_for_evaluation, pk)
+    ruleset = ruleset_for_version(screening.criteria_version)
+    entry = ScreeningEntry(
+        screening, ruleset, analytes_with_units(), request.POST if request.method == "POST" else None
+    )
+    if request.method == "POST":
+        if entry.is_valid():
+            services.screening_update(screening=screening, **entry.service_arguments())
+            for warning in entry.warnings:
+                messages.warning(request, warning)
+            if request.POST.get("action") == "evaluate":
+                services.screening_evaluate(screening=screening)
+                return redirect("screening:detail", pk=screening.pk)
+            messages.success(request, "Draft saved.")
+            return redirect("screening:edit", pk=screening.pk)
+        messages.error(request, "Nothing was saved: correct the fields marked below.")
+    return render(request, "screening/edit.html", {"screening": screening, "entry": entry})
+
+
+@permission_required("screening.view_screening", raise_exception=True)
+def screening_detail(request, pk):
+    screening = _screening_or_404(selectors.screening_with_outcomes, pk)
+    outcomes = list(screening.outcomes.all())
+    missing = {}
+    for outcome in outcomes:
+        for item in outcome.missing:
+            missing.setdefault((item["field"], item["label"]), []).append(outcome.code)
+    return render(
+        request,
+        "screening/detail.html",
+        {
+            "screening": screening,
+            "outcomes": outcomes,
+            "missing": [
+                {"label": label, "anchor": input_anchor(field), "codes": codes}
+                for (field, label), codes in missing.items()
+            ],
+            "can_edit": request.user.has_perm("screening.change_screening"),
+        },
+    )
+
+
+@permission_required("screening.change_screening", raise_exception=True)
+@require_GET
+def medication_match(request, pk):
+    """What a medication line matches, shown while the coordinator types it."""
+    screening = get_object_or_404(Screening.objects.select_related("criteria_version"), pk=pk)
+    text = next((v for k, v in request.GET.items() if k.endswith("name")), "").strip()
+    vocabulary = ruleset_for_version(screening.criteria_version).vocabulary
+    matches = vocabulary.matcher.match(text) if text else ()
+    found = [
+        {"drug": m.drug.generic_name, "classes": [vocabulary.drug_classes[c] for c in sorted(m.drug.classes)]}
+        for m in matches
+    ]
+    return render(request, "screening/_medication_match.html", {"text": text, "found": found})
+
+
+def _screening_or_404(select, pk):
+    try:
+        return select(pk=pk)
+    except Screening.DoesNotExist:
+        raise Http404("No such screening") from None
