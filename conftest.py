@@ -9,6 +9,12 @@ from trials import roles
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Production hashing is slow on purpose; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(django_user_model, username, role=None, **extra):
     user = django_user_model.objects.create_user(
         username=username, password=PASSWORD, first_name=username.title(), last_name="Tester", **extra

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start (up) or stop (down) the PostgreSQL and Redis that `make test` needs, on a Debian machine as root
-# without systemd. Installs them from Debian packages when missing. Only what `up` started is stopped by
-# `down`; services that were already running are used and left alone. Safe to run again.
+# without systemd. Installs them from Debian packages when missing, and with them Debian's Chromium for the
+# browser tests (Playwright drives /usr/bin/chromium; it never downloads a browser). Only what `up` started is
+# stopped by `down`; services that were already running are used and left alone. Safe to run again.
 set -euo pipefail
 
 STATE_DIR=${SERVICES_DIR:-"$(pwd)/.services"}
@@ -38,6 +39,7 @@ up() {
   local missing=()
   compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null && command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 
   if ! postgres_running; then

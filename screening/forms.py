@@ -232,7 +232,7 @@ class LabForm(WarningsMixin, forms.Form):
         cleaned = super().clean()
         value, unit = cleaned.get("value"), cleaned.get("unit")
         if value is None:
-            if cleaned.get("uln") is not None or cleaned.get("collected_on"):
+            if "value" not in self.errors and (cleaned.get("uln") is not None or cleaned.get("collected_on")):
                 self.add_error("value", "Enter the value, or clear this row.")
             return cleaned
         factors = {u.unit: float(u.factor) for u in self.analyte.units.all()}
@@ -378,6 +378,7 @@ class ScreeningEntry:
         self.screening = screening
         limits = DateLimits(screening.candidate.birth_date, screening.screening_date)
         used = ruleset.inputs()
+        order = {key: position for position, key in enumerate(used)}  # first use, in record order
         self.main = ScreeningForm(data, instance=screening, limits=limits)
         self.answers = AnswersForm(data, ruleset=ruleset, initial=AnswersForm.initial_from(screening.answers))
         existing = {lab.analyte_id: lab for lab in screening.labs.all()}
@@ -390,7 +391,7 @@ class ScreeningEntry:
                 limits=limits,
                 initial=_lab_initial(existing.get(analyte.pk), analyte),
             )
-            for analyte in analytes
+            for analyte in sorted(analytes, key=lambda a: order.get(f"lab:{a.code}", len(order)))
             if f"lab:{analyte.code}" in used
         ]
         form_kwargs = {"medication": {"match_url": reverse("screening:medication_match", args=[screening.pk])}}
@@ -448,4 +449,12 @@ class ScreeningEntry:
 def _lab_initial(lab, analyte):
     if lab is None:
         return {"unit": analyte.canonical_unit}
-    return {"value": lab.value, "unit": lab.unit, "uln": lab.uln, "collected_on": lab.collected_on}
+    return {"value": _plain(lab.value), "unit": lab.unit, "uln": _plain(lab.uln), "collected_on": lab.collected_on}
+
+
+def _plain(number):
+    """1.2000 -> '1.2', 100.0000 -> '100': a stored decimal as the lab printed it."""
+    if number is None:
+        return None
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -77,6 +77,7 @@ def screening_detail(request, pk):
         {
             "screening": screening,
             "outcomes": outcomes,
+            "failed": [o for o in outcomes if o.status == "not_met"],
             "missing": [
                 {"label": label, "anchor": input_anchor(field), "codes": codes}
                 for (field, label), codes in missing.items()

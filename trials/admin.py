@@ -166,8 +166,10 @@ def _rule_in_words(rule):
 
 
 class CriterionInline(admin.TabularInline):
+    """The version's criteria at a glance; each opens on its own page, with its rule in words."""
+
     model = Criterion
-    fields = ["order", "code", "kind", "category", "cohorts", "applies_to", "summary", "rule_in_words"]
+    fields = ["order", "code", "kind", "category", "cohorts", "applies_to", "summary"]
     readonly_fields = fields
     extra = 0
     show_change_link = True
@@ -175,10 +177,6 @@ class CriterionInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
-
-    @admin.display(description="rule in words")
-    def rule_in_words(self, criterion):
-        return _rule_in_words(criterion.rule)
 
 
 @admin.register(CriteriaVersion)

@@ -11,8 +11,8 @@ COHORTS = {"phase1": "Phase I", "phase2": "Phase II"}
 
 # applies_to values decided by a recorded fact of the same name; "everyone" and "female" (by sex) are built in.
 APPLICABILITY = {
-    "childbearing_potential": "People of childbearing potential",
-    "reproductive_potential": "People of reproductive potential",
+    "childbearing_potential": "people of childbearing potential",
+    "reproductive_potential": "people of reproductive potential",
     "hiv_positive": "HIV-positive people",
 }
 
@@ -209,7 +209,7 @@ def _applies(spec, facts):
         if facts.sex is None:
             return None, "Sex not recorded; this applies to women only", Missing("sex", "Sex")
         return (True, "", None) if facts.sex == F.FEMALE else (False, "Applies to women only", None)
-    label = APPLICABILITY[spec.applies_to].lower()
+    label = APPLICABILITY[spec.applies_to]
     answer = facts.answers.get(spec.applies_to)
     if answer is None:
         fact = F.FACTS[spec.applies_to].label
