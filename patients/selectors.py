@@ -9,5 +9,5 @@ def candidate_search(*, user, query, limit=50):
         return Candidate.objects.none()
     condition = Q(screening_number__iexact=query) | Q(screening_number__iendswith=query) | Q(initials__iexact=query)
     if user.has_perm("patients.view_identifiers"):
-        condition |= Q(mrn__iexact=query)
+        condition |= Q(mrn__icontains=query) if len(query) >= 4 else Q(mrn__iexact=query)
     return Candidate.objects.filter(condition).prefetch_related("screenings").order_by("screening_number")[:limit]

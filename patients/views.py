@@ -31,8 +31,16 @@ def candidate_rescreen(request, pk):
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
         return redirect("patients:detail", pk=candidate.pk)
+    options = form.cleaned_data
+    latest = candidate.screenings.order_by("-created_at").first() if options["copy_entries"] else None
     screening = services.screening_start(
-        candidate=candidate, trial=trial, coordinator=request.user, **form.cleaned_data
+        candidate=candidate,
+        trial=trial,
+        coordinator=request.user,
+        cohort=options["cohort"],
+        screening_date=options["screening_date"],
+        copy_from=latest,
     )
-    messages.success(request, "New screening started; the earlier ones are unchanged.")
+    copied = " History was copied from the latest screening: check it against today's chart." if latest else ""
+    messages.success(request, "New screening started; the earlier ones are unchanged." + copied)
     return redirect("screening:edit", pk=screening.pk)

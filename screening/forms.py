@@ -6,7 +6,9 @@ from datetime import date
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
+from patients.models import Candidate
 from screening.models import Lesion, Medication, PriorTherapy, Screening
 from screening.rules import facts as F
 from screening.services import SCREENING_FIELDS
@@ -37,7 +39,6 @@ FACT_SECTIONS = {
         "uses_contraception",
     ],
 }
-assert {code for codes in FACT_SECTIONS.values() for code in codes} == set(F.FACTS)
 
 
 def input_anchor(key):
@@ -103,16 +104,40 @@ class NewCandidateForm(forms.Form):
             raise forms.ValidationError("The date of birth is more than 120 years ago.")
         return born
 
-    def clean_mrn(self):
-        from patients.models import Candidate
+    confirm_new_person = forms.BooleanField(
+        required=False,
+        label="This is a different person",
+        help_text="Tick only if a candidate with the same initials, date of birth and sex is someone else.",
+    )
 
+    def clean_mrn(self):
         mrn = self.cleaned_data["mrn"].strip()
-        if mrn and Candidate.objects.filter(mrn=mrn).exists():
-            raise forms.ValidationError("A candidate with this medical record number exists; search for them instead.")
+        existing = Candidate.objects.filter(mrn=mrn).first() if mrn else None
+        if existing:
+            raise forms.ValidationError(
+                format_html(
+                    'This medical record number is {}\'s. <a href="{}">Open their page</a> to screen them again.',
+                    existing.screening_number,
+                    reverse("patients:detail", args=[existing.pk]),
+                )
+            )
         return mrn
 
     def clean(self):
         cleaned = super().clean()
+        same = Candidate.objects.filter(
+            initials__iexact=cleaned.get("initials", ""), birth_date=cleaned.get("birth_date"), sex=cleaned.get("sex")
+        ).first()
+        if same and not cleaned.get("confirm_new_person"):
+            self.add_error(
+                "confirm_new_person",
+                format_html(
+                    '{} has the same initials, date of birth and sex. <a href="{}">Open their page</a> to screen '
+                    "them again, or tick this box if this is someone else.",
+                    same.screening_number,
+                    reverse("patients:detail", args=[same.pk]),
+                ),
+            )
         born, day = cleaned.get("birth_date"), cleaned.get("screening_date")
         if day and day > timezone.localdate():
             self.add_error("screening_date", "The screening date is in the future.")
@@ -124,6 +149,13 @@ class NewCandidateForm(forms.Form):
 class RescreenForm(forms.Form):
     cohort = forms.ChoiceField(choices=Screening.Cohort.choices)
     screening_date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+    copy_entries = forms.BooleanField(
+        label="Start from the latest screening's history",
+        required=False,
+        initial=True,
+        help_text="Disease, prior therapy, procedures, medications and lesions are copied for you to check; labs, "
+        "blood pressure and attestations are entered afresh.",
+    )
 
     def clean_screening_date(self):
         day = self.cleaned_data["screening_date"]
@@ -195,10 +227,10 @@ class AnswersForm(forms.Form):
         self.sections[section].append(code)
 
     def answers(self):
-        """code -> True / False / a choice / None (not answered)."""
-        convert = {"yes": True, "no": False, "": None}
+        """code -> True / False for yes/no questions, the choice for the others, None when not answered."""
+        yes_no = {"yes": True, "no": False}
         return {
-            code: convert.get(value, value) if F.FACTS.get(code, F.FactDef("")).choices is None else (value or None)
+            code: yes_no.get(value) if _is_yes_no(code) else (value or None)
             for code, value in self.cleaned_data.items()
         }
 
@@ -206,6 +238,14 @@ class AnswersForm(forms.Form):
     def initial_from(answers):
         shown = {True: "yes", False: "no"}
         return {code: shown.get(value, value) for code, value in answers.items()}
+
+
+LAB_RECENT_DAYS = 28
+
+
+def _is_yes_no(code):
+    """Attestations and yes/no facts; multiple-choice facts have their own choices."""
+    return code not in F.FACTS or F.FACTS[code].choices is None
 
 
 class LabForm(WarningsMixin, forms.Form):
@@ -220,7 +260,7 @@ class LabForm(WarningsMixin, forms.Form):
         super().__init__(*args, prefix=f"lab-{analyte.code}", **kwargs)
         self.analyte, self.needs_uln, self.criteria, self.limits = analyte, needs_uln, criteria, limits
         units = [u.unit for u in analyte.units.all()]
-        self.fields["unit"].choices = [(u, u) for u in units]
+        self.fields["unit"].choices = [("", "Choose unit"), *((u, u) for u in units)]
         self.fields["value"].error_messages["min_value"] = "A lab value cannot be negative."
         if not needs_uln:
             del self.fields["uln"]
@@ -236,6 +276,10 @@ class LabForm(WarningsMixin, forms.Form):
                 self.add_error("value", "Enter the value, or clear this row.")
             return cleaned
         factors = {u.unit: float(u.factor) for u in self.analyte.units.all()}
+        if not unit:
+            if "unit" not in self.errors:
+                self.add_error("unit", "Choose the unit the lab reported.")
+            return cleaned
         if unit not in factors:
             self.add_error("unit", f"Choose one of the units accepted for {self.analyte.name}.")
             return cleaned
@@ -249,7 +293,17 @@ class LabForm(WarningsMixin, forms.Form):
         if uln is not None and uln <= 0:
             self.add_error("uln", "The upper limit of normal must be above 0.")
         self.limits.check(self, "collected_on")
+        self._warn_about_age(cleaned.get("collected_on"))
         return cleaned
+
+    def _warn_about_age(self, collected_on):
+        """The record sets no window for labs, but a coordinator should see an undated or old result."""
+        name, screening_date = self.analyte.abbreviation, self.limits.screening_date
+        if collected_on is None:
+            self.warn(f"{name} has no collection date; check the result is recent.")
+        elif screening_date and (screening_date - collected_on).days > LAB_RECENT_DAYS:
+            days = (screening_date - collected_on).days
+            self.warn(f"{name} was collected {days} days before screening; check a more recent result.")
 
     def row(self):
         data = {k: self.cleaned_data.get(k) for k in ("value", "unit", "collected_on")}
@@ -274,6 +328,21 @@ class BloodPressureForm(WarningsMixin, forms.Form):
         return cleaned
 
 
+# What the drug list says an agent is, when that contradicts the regimen type chosen for it.
+CHEMOTHERAPY = {"systemic_chemotherapy", "regional_chemotherapy"}
+TARGETED_CLASSES = {"raf_inhibitor", "vegf_inhibitor", "mtor_inhibitor", "mek_inhibitor"}
+
+
+def _kind_of_agent(classes):
+    if "immunotherapy" in classes:
+        return "immunotherapy"
+    if classes & TARGETED_CLASSES:
+        return "targeted_therapy"
+    if classes & {"antineoplastic", "nitrosourea", "mitomycin"}:
+        return "chemotherapy"
+    return None
+
+
 class TherapyForm(forms.ModelForm):
     class Meta:
         model = PriorTherapy
@@ -283,14 +352,36 @@ class TherapyForm(forms.ModelForm):
             "ended_on": forms.DateInput(attrs={"type": "date"}),
         }
 
+    def __init__(self, *args, matcher, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.matcher = matcher
+
     def clean(self):
         cleaned = super().clean()
         started, ended = cleaned.get("started_on"), cleaned.get("ended_on")
         if started and ended and ended < started:
             self.add_error("ended_on", "The last dose is before the start.")
+        self._check_type_against_agents(cleaned.get("modality"), cleaned.get("agents") or "")
         self.limits.check(self, "started_on")
         self.limits.check(self, "ended_on", after_screening_allowed=True)
         return cleaned
+
+    def _check_type_against_agents(self, modality, agents):
+        """A regimen filed under the wrong type would escape its washout rule; the drug list knows better."""
+        if not modality or modality == "other":
+            return
+        chosen = "chemotherapy" if modality in CHEMOTHERAPY else modality
+        for agent in (a.strip() for a in agents.split(",") if a.strip()):
+            for match in self.matcher.match(agent):
+                kind = _kind_of_agent(match.drug.classes)
+                if kind and kind != chosen:
+                    label = {"chemotherapy": "chemotherapy", **{k: v.lower() for k, v in F.MODALITIES.items()}}[kind]
+                    self.add_error(
+                        "modality",
+                        f"{agent} ({match.drug.generic_name}) is {label} in the drug list; choose that type, "
+                        "or check the agent.",
+                    )
+                    return
 
 
 class MedicationForm(forms.ModelForm):
@@ -380,6 +471,16 @@ class ScreeningEntry:
         used = ruleset.inputs()
         order = {key: position for position, key in enumerate(used)}  # first use, in record order
         self.main = ScreeningForm(data, instance=screening, limits=limits)
+        for name, key in (
+            ("weight_kg", "weight_kg"),
+            ("ecog", "grade:ecog"),
+            ("peripheral_neuropathy", "grade:peripheral_neuropathy"),
+        ):
+            if key in used:
+                self.main.fields[name].help_text = "Used by " + ", ".join(used[key])
+        for event in F.EVENTS:
+            if f"history:{event}" in used:
+                self.main.fields[event].help_text = "Used by " + ", ".join(used[f"history:{event}"])
         self.answers = AnswersForm(data, ruleset=ruleset, initial=AnswersForm.initial_from(screening.answers))
         existing = {lab.analyte_id: lab for lab in screening.labs.all()}
         self.labs = [
@@ -389,12 +490,15 @@ class ScreeningEntry:
                 needs_uln=f"lab:{analyte.code}:uln" in used,
                 criteria=used[f"lab:{analyte.code}"],
                 limits=limits,
-                initial=_lab_initial(existing.get(analyte.pk), analyte),
+                initial=_lab_initial(existing.get(analyte.pk)),
             )
             for analyte in sorted(analytes, key=lambda a: order.get(f"lab:{a.code}", len(order)))
             if f"lab:{analyte.code}" in used
         ]
-        form_kwargs = {"medication": {"match_url": reverse("screening:medication_match", args=[screening.pk])}}
+        form_kwargs = {
+            "medication": {"match_url": reverse("screening:medication_match", args=[screening.pk])},
+            "therapy": {"matcher": ruleset.vocabulary.matcher},
+        }
         self.rows = {
             prefix: formset(
                 data,
@@ -412,6 +516,30 @@ class ScreeningEntry:
 
     def parts(self):
         return [self.main, self.answers, *self.labs, *self.rows.values()]
+
+    def error_summary(self):
+        """Every error on the form, each with a link to its place, for the top of the page."""
+        found = []
+        for name, errors in self.main.errors.items():
+            label = self.main.fields[name].label if name in self.main.fields else "Screening"
+            found += [(label, error, f"field-{name}") for error in errors]
+        for name, errors in self.answers.errors.items():
+            found += [(self.answers.fields[name].label, error, f"answer-{name}") for error in errors]
+        for lab in self.labs:
+            found += [
+                (lab.analyte.name, error, f"lab-{lab.analyte.code}")
+                for errors in lab.errors.values()
+                for error in errors
+            ]
+        titles = {"bp": "Blood pressure", "therapy": "Prior therapy", "medication": "Medications", "lesion": "Lesions"}
+        sections = {"bp": "blood_pressures", "therapy": "therapies", "medication": "medications", "lesion": "lesions"}
+        for prefix, formset in self.rows.items():
+            for number, form in enumerate(formset.forms, 1):
+                for errors in form.errors.values():
+                    found += [
+                        (f"{titles[prefix]}, row {number}", error, f"section-{sections[prefix]}") for error in errors
+                    ]
+        return found
 
     def is_valid(self):
         valid = all([part.is_valid() for part in self.parts()])
@@ -443,12 +571,13 @@ class ScreeningEntry:
             "therapies": self.rows["therapy"].rows(),
             "medications": self.rows["medication"].rows(),
             "lesions": self.rows["lesion"].rows(),
+            "warnings": self.warnings,
         }
 
 
-def _lab_initial(lab, analyte):
+def _lab_initial(lab):
     if lab is None:
-        return {"unit": analyte.canonical_unit}
+        return {}
     return {"value": _plain(lab.value), "unit": lab.unit, "uln": _plain(lab.uln), "collected_on": lab.collected_on}
 
 

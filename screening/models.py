@@ -5,7 +5,7 @@ from simple_history.models import HistoricalRecords
 
 from screening.rules import facts as F
 
-HISTORY_CHOICES = [("", "Not asked yet"), ("none", "None"), ("yes", "Yes")]
+HISTORY_CHOICES = [("", "Not answered"), ("none", "None"), ("yes", "Yes")]
 
 
 class Screening(models.Model):
@@ -44,6 +44,9 @@ class Screening(models.Model):
         "peripheral neuropathy (CTCAE grade)", null=True, blank=True, validators=[MaxValueValidator(5)]
     )
     answers = models.JSONField(default=dict, blank=True, help_text="Recorded facts and attestations, by code.")
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="Unusual but possible entries, to double-check; kept with the screening."
+    )
 
     # Dated history, one pair per kind of event the rules know (facts.EVENTS): "" not asked yet, "none", or "yes"
     # with the most recent date (the rules use the latest).

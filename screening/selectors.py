@@ -13,9 +13,10 @@ def screening_for_evaluation(*, pk):
 
 
 def screening_with_outcomes(*, pk):
+    """A screening with its stored outcomes and what was entered, for the result page."""
     return (
         Screening.objects.select_related("candidate", "trial", "criteria_version", "coordinator")
-        .prefetch_related("outcomes")
+        .prefetch_related("outcomes", *CHILD_ROWS)
         .get(pk=pk)
     )
 

@@ -15,6 +15,7 @@ from screening.models import (
     PriorTherapy,
     Screening,
 )
+from screening.rules.facts import FACTS
 from screening.selectors import screening_for_evaluation
 from trials.models import CriteriaVersion
 from trials.ruleset import ruleset_for_version
@@ -41,14 +42,18 @@ SCREENING_FIELDS = (
 
 
 @transaction.atomic
-def screening_start(*, candidate, trial, cohort, screening_date, coordinator, corrects=None):
-    """A new draft screening against the trial's criteria version active now; it keeps that version for good."""
+def screening_start(*, candidate, trial, cohort, screening_date, coordinator, corrects=None, copy_from=None):
+    """A new draft screening against the trial's criteria version active now; it keeps that version for good.
+
+    With `copy_from`, the history that does not go stale is copied from an earlier screening (disease, prior
+    therapy, procedures, medications, lesions); labs, blood pressure and attestations are entered afresh.
+    """
     try:
         version = trial.criteria_versions.get(status=CriteriaVersion.Status.ACTIVE)
     except CriteriaVersion.DoesNotExist:
         message = f"{trial.nct_id} has no active criteria version; an administrator must publish one."
         raise ValidationError(message) from None
-    return Screening.objects.create(
+    screening = Screening.objects.create(
         candidate=candidate,
         trial=trial,
         criteria_version=version,
@@ -57,10 +62,30 @@ def screening_start(*, candidate, trial, cohort, screening_date, coordinator, co
         coordinator=coordinator,
         corrects=corrects,
     )
+    if copy_from is not None:
+        _copy_history(copy_from, screening)
+    return screening
+
+
+def _copy_history(source, target):
+    for name in SCREENING_FIELDS:
+        if name not in ("cohort", "screening_date"):
+            setattr(target, name, getattr(source, name))
+    target.answers = {code: value for code, value in source.answers.items() if code in FACTS}
+    target.save()
+    for related, model, fields in (
+        ("therapies", PriorTherapy, ["modality", "setting", "agents", "started_on", "ended_on"]),
+        ("medications", Medication, ["name", "dose", "purpose", "active"]),
+        ("lesions", Lesion, ["site", "size_mm", "method"]),
+    ):
+        rows = [{name: getattr(row, name) for name in fields} for row in getattr(source, related).all()]
+        _replace(getattr(target, related), model, rows, target)
 
 
 @transaction.atomic
-def screening_update(*, screening, fields, answers, labs, blood_pressures, therapies, medications, lesions):
+def screening_update(
+    *, screening, fields, answers, labs, blood_pressures, therapies, medications, lesions, warnings=()
+):
     """Replace everything entered for a screening. Any earlier verdict no longer holds until it is evaluated again.
 
     `labs` maps an Analyte to a dict of value, unit, uln, collected_on; the lists hold dicts of each row's fields.
@@ -70,6 +95,7 @@ def screening_update(*, screening, fields, answers, labs, blood_pressures, thera
         if name in fields:
             setattr(screening, name, fields[name])
     screening.answers = {code: value for code, value in answers.items() if value is not None}
+    screening.warnings = list(warnings)
     screening.status = Screening.Status.DRAFT
     screening.verdict = ""
     screening.evaluated_at = None

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -35,7 +35,8 @@ def screening_new(request):
         return redirect("screening:home")
     form = NewCandidateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        screening = services.screening_register(trial=trial, coordinator=request.user, **form.cleaned_data)
+        details = {k: v for k, v in form.cleaned_data.items() if k != "confirm_new_person"}
+        screening = services.screening_register(trial=trial, coordinator=request.user, **details)
         messages.success(request, f"{screening.candidate.screening_number} registered. Enter what the chart says.")
         return redirect("screening:edit", pk=screening.pk)
     return render(request, "screening/new.html", {"form": form, "trial": trial})
@@ -51,13 +52,15 @@ def screening_edit(request, pk):
     )
     if request.method == "POST":
         if entry.is_valid():
+            had_verdict = screening.status == Screening.Status.EVALUATED
             services.screening_update(screening=screening, **entry.service_arguments())
-            for warning in entry.warnings:
-                messages.warning(request, warning)
             if request.POST.get("action") == "evaluate":
                 services.screening_evaluate(screening=screening)
                 return redirect("screening:detail", pk=screening.pk)
-            messages.success(request, "Draft saved.")
+            cleared = (
+                " The earlier verdict no longer holds: choose Save and evaluate for a new one." if had_verdict else ""
+            )
+            messages.success(request, "Draft saved." + cleared)
             return redirect("screening:edit", pk=screening.pk)
         messages.error(request, "Nothing was saved: correct the fields marked below.")
     return render(request, "screening/edit.html", {"screening": screening, "entry": entry})
@@ -100,6 +103,12 @@ def medication_match(request, pk):
         for m in matches
     ]
     return render(request, "screening/_medication_match.html", {"text": text, "found": found})
+
+
+@require_GET
+def keepalive(request):
+    """Called while a coordinator types on the screening form: activity that keeps the session alive."""
+    return HttpResponse(status=204)
 
 
 def _screening_or_404(select, pk):

@@ -43,6 +43,28 @@ def with_unit(number, unit):
     return f"{fmt(number)}{unit}" if unit.startswith("/") else f"{fmt(number)} {unit}"
 
 
+def elapsed(days):
+    """'20 days', or for long spans '1,671 days (4.6 years)'."""
+    if days < 365:
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{days:,} days ({days / 365.25:.1f} years)"
+
+
+def _short(label):
+    """A choice label without its example: 'Regional chemotherapy (e.g. ...)' -> 'regional chemotherapy'."""
+    return label.split(" (")[0].lower()
+
+
+def _modalities(codes):
+    return " or ".join(_short(F.MODALITIES[code]) for code in sorted(codes))
+
+
+def _settings(codes):
+    if set(codes) == {"metastatic", "adjuvant"}:
+        return "melanoma"
+    return " or ".join(_short(F.SETTINGS[code]) for code in sorted(codes))
+
+
 def fmt_date(day):
     return day.isoformat()
 
@@ -532,7 +554,7 @@ class TimeSinceEvent:
             )
 
         def shown():
-            return f"{label} on {fmt_date(latest)}, {(ctx.on - latest).days} days before screening"
+            return f"{label} on {fmt_date(latest)}, {elapsed((ctx.on - latest).days)} before screening"
 
         if self.minimum is not None and latest > self.minimum.before(ctx.on):
             return not_met(lambda: f"{shown()}: less than {self.minimum}", lambda: (shown(),))
@@ -610,7 +632,7 @@ class TimeSinceTherapy:
         needed, unresolved = self._required_interval(ctx, therapy)
 
         def shown():
-            return f"{agents} last given {fmt_date(ended)}, {(ctx.on - ended).days} days before screening"
+            return f"{agents} last given {fmt_date(ended)}, {elapsed((ctx.on - ended).days)} before screening"
 
         if ended > needed.before(ctx.on):
             return not_met(lambda: f"{shown()}: less than the {needed} required", lambda: (shown(),))
@@ -641,9 +663,7 @@ class TimeSinceTherapy:
         return min([self.minimum, *(c.minimum for c in self.by_class)], key=lambda i: i.before(ctx.on))
 
     def _what(self):
-        modalities = " or ".join(F.MODALITIES[m].lower() for m in sorted(self.modalities))
-        settings = " or ".join(F.SETTINGS[s].lower() for s in sorted(self.settings))
-        return f"{modalities} ({settings})"
+        return f"{_modalities(self.modalities)} for {_settings(self.settings)}"
 
     def inputs(self):
         return {"therapies"}
@@ -673,9 +693,7 @@ class PriorTherapyCount:
         return met(lambda: f"{shown()} (at most {self.maximum})")
 
     def _what(self):
-        modalities = " or ".join(F.MODALITIES[m].lower() for m in sorted(self.modalities))
-        settings = " or ".join(F.SETTINGS[s].lower() for s in sorted(self.settings))
-        return f"{modalities} regimens for {settings}"
+        return f"{_modalities(self.modalities)} regimens for {_settings(self.settings)}"
 
     def inputs(self):
         return {"therapies"}
@@ -837,12 +855,17 @@ class MeasurableDisease:
         return {"lesions"}
 
     def describe(self):
-        sizes = ", ".join(f"≥ {fmt(mm)} mm by {F.MEASUREMENT_METHODS[m].lower()}" for m, mm in self.minimum_mm.items())
+        sizes = ", ".join(f"≥ {fmt(mm)} mm by {_method(m)}" for m, mm in self.minimum_mm.items())
         return f"a measurable lesion: {sizes}"
 
 
 def _lesion(lesion):
-    return f"{fmt(lesion.size_mm)} mm by {F.MEASUREMENT_METHODS[lesion.method].lower()}"
+    return f"{fmt(lesion.size_mm)} mm by {_method(lesion.method)}"
+
+
+def _method(method):
+    label = F.MEASUREMENT_METHODS[method]
+    return label[0].lower() + label[1:]
 
 
 @dataclass(frozen=True, slots=True)

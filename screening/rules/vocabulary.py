@@ -65,7 +65,8 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
 def name_tokens(text):
-    return tuple(_NON_WORD.sub(" ", text.lower()).split())
+    """Words of a drug name, ignoring case, punctuation and apostrophes: St John's wort = St Johns wort."""
+    return tuple(_NON_WORD.sub(" ", text.lower().replace("'", "").replace("\u2019", "")).split())
 
 
 class DrugMatcher:

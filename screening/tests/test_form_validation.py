@@ -41,6 +41,7 @@ def assert_refused(response, screening, message):
         ({"lab-anc-value": "900", "lab-anc-unit": "10^3/uL"}, "is not a possible Absolute neutrophil count"),
         ({"lab-anc-unit": "cells/L"}, "Select a valid choice. cells/L is not one of the available choices."),
         ({"lab-ast-uln": "0"}, "The upper limit of normal must be above 0."),
+        ({"lab-cholesterol-unit": ""}, "Choose the unit the lab reported."),
         ({"lab-anc-collected_on": str(TODAY + timedelta(days=1))}, "This date is in the future."),
         ({"lab-anc-value": "", "lab-anc-collected_on": str(TODAY)}, "Enter the value, or clear this row."),
         ({"weight_kg": "0"}, "Enter the weight in kilograms, between 1 and 400."),
@@ -153,6 +154,58 @@ def test_registering_a_candidate_validates_each_field(coordinator_client, active
 def test_a_known_medical_record_number_is_not_registered_twice(coordinator_client, active_version):
     data = NEW | {"screening_date": str(TODAY), "mrn": "MRN-77"}
     assert coordinator_client.post(reverse("screening:new"), data).status_code == 302
-    response = coordinator_client.post(reverse("screening:new"), data)
-    assert "A candidate with this medical record number exists" in response.content.decode()
+    response = coordinator_client.post(reverse("screening:new"), data | {"initials": "XY"})
+    assert "This medical record number is SCR-" in response.content.decode()
     assert Screening.objects.count() == 1
+
+
+def test_a_probable_duplicate_needs_confirmation(coordinator_client, active_version):
+    data = NEW | {"screening_date": str(TODAY)}
+    assert coordinator_client.post(reverse("screening:new"), data).status_code == 302
+    response = coordinator_client.post(reverse("screening:new"), data)
+    assert "has the same initials, date of birth and sex" in response.content.decode()
+    assert Screening.objects.count() == 1
+    assert coordinator_client.post(reverse("screening:new"), data | {"confirm_new_person": "on"}).status_code == 302
+    assert Screening.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("modality", "agents"),
+    [("immunotherapy", "Temodar"), ("targeted_therapy", "dacarbazine"), ("systemic_chemotherapy", "Zelboraf")],
+)
+def test_a_regimen_filed_under_the_wrong_type_is_refused(coordinator_client, screening_for, modality, agents):
+    screening = screening_for()
+    data = eligible_payload(screening) | {"prior_therapy": "yes"}
+    set_rows(
+        data,
+        "therapy",
+        [
+            {
+                "modality": modality,
+                "setting": "metastatic",
+                "agents": agents,
+                "started_on": TODAY - timedelta(days=60),
+                "ended_on": TODAY - timedelta(days=17),
+            }
+        ],
+    )
+    assert_refused(post(coordinator_client, screening, data), screening, "in the drug list; choose that type")
+
+
+def test_errors_are_listed_at_the_top_with_links(coordinator_client, screening_for):
+    screening = screening_for()
+    page = post(coordinator_client, screening, eligible_payload(screening) | {"lab-anc-value": "-1"}).content.decode()
+    assert 'id="error-summary"' in page
+    assert '<a class="alert-link" href="#lab-anc">Absolute neutrophil count</a>' in page
+
+
+def test_old_or_undated_labs_are_flagged_on_the_result(coordinator_client, screening_for):
+    screening = screening_for()
+    data = eligible_payload(screening) | {
+        "lab-anc-collected_on": str(TODAY - timedelta(days=300)),
+        "lab-wbc-collected_on": "",
+        "action": "evaluate",
+    }
+    page = coordinator_client.post(reverse("screening:edit", args=[screening.pk]), data, follow=True).content.decode()
+    assert "ANC was collected 300 days before screening" in page
+    assert "WBC has no collection date" in page

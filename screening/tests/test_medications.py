@@ -25,6 +25,7 @@ def taking(*medications, **changes):
         ("rifampicin", "rifampin"),
         ("st. john's wort", "st john's wort"),
         ("St John's Wort 300 mg", "st john's wort"),
+        ("St Johns wort", "st john's wort"),
         ("Hypericum perforatum extract", "st john's wort"),
     ],
 )

@@ -163,5 +163,58 @@ def test_form_and_result_pages_use_a_bounded_number_of_queries(
     )
     with django_assert_max_num_queries(25):
         client_as_coordinator.get(reverse("screening:edit", args=[screening.pk]))
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         client_as_coordinator.get(reverse("screening:detail", args=[screening.pk]))
+
+
+def test_every_recorded_fact_has_a_place_on_the_form():
+    from screening.forms import FACT_SECTIONS
+    from screening.rules.facts import FACTS
+
+    placed = [code for codes in FACT_SECTIONS.values() for code in codes]
+    assert sorted(placed) == sorted(FACTS)
+
+
+def test_typing_on_the_form_keeps_the_session_alive(client_as_coordinator):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    key = client_as_coordinator.session.session_key
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=2))
+    assert client_as_coordinator.get(reverse("screening:keepalive")).status_code == 204
+    assert Session.objects.get(pk=key).expire_date > timezone.now() + timedelta(minutes=29)
+
+
+def test_screening_again_can_start_from_the_latest_history(client_as_coordinator, screening_for):
+    first = screening_for()
+    data = eligible_payload(first) | {"prior_therapy": "yes", "action": "evaluate"}
+    from screening.tests.forms_data import set_rows
+
+    set_rows(
+        data,
+        "therapy",
+        [
+            {
+                "modality": "immunotherapy",
+                "setting": "metastatic",
+                "agents": "nivolumab",
+                "started_on": "2026-01-01",
+                "ended_on": "2026-03-01",
+            }
+        ],
+    )
+    client_as_coordinator.post(reverse("screening:edit", args=[first.pk]), data)
+    client_as_coordinator.post(
+        reverse("patients:rescreen", args=[first.candidate.pk]),
+        {"cohort": "phase1", "screening_date": "2026-11-01", "copy_entries": "on"},
+    )
+    second = Screening.objects.exclude(pk=first.pk).get()
+    assert second.therapies.get().agents == "nivolumab"
+    assert second.medications.get().name == "Lisinopril"
+    assert second.answers["histology_confirmed"] is True
+    assert "bleeding_diathesis" not in second.answers  # attestations are asked again
+    assert not second.labs.exists()
+    assert not second.blood_pressures.exists()
+    assert first.therapies.count() == 1

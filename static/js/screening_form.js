@@ -15,3 +15,30 @@ document.addEventListener("click", function (event) {
   const first = row.querySelector("input, select");
   if (first) first.focus();
 });
+
+// Typing on a long form is activity: keep the session alive while the coordinator works, and warn before an idle
+// session ends (30 minutes) so that nothing typed is lost.
+(function () {
+  const form = document.getElementById("screening-form");
+  if (!form) return;
+  const keepaliveUrl = form.dataset.keepaliveUrl;
+  const warning = document.getElementById("session-warning");
+  const PING_EVERY_MS = 2 * 60 * 1000;
+  const WARN_AFTER_MS = 25 * 60 * 1000;
+  let lastActivity = Date.now();
+  let lastPing = Date.now();
+
+  function activity() {
+    lastActivity = Date.now();
+    if (warning) warning.hidden = true;
+    if (Date.now() - lastPing > PING_EVERY_MS) {
+      lastPing = Date.now();
+      fetch(keepaliveUrl, { credentials: "same-origin", cache: "no-store" });
+    }
+  }
+  form.addEventListener("input", activity);
+  form.addEventListener("change", activity);
+  window.setInterval(function () {
+    if (warning && Date.now() - lastActivity > WARN_AFTER_MS) warning.hidden = false;
+  }, 30 * 1000);
+})();
