@@ -15,6 +15,14 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def login_lockout_off(settings):
+    """django-axes refuses `client.login()` (it has no request) and would lock out tests that log in wrongly on
+    purpose; tests of the lockout itself (config/tests/test_security.py) switch it back on. Its records live in
+    database tables, which each test's transaction rolls back."""
+    settings.AXES_ENABLED = False
+
+
 def make_user(django_user_model, username, role=None, **extra):
     user = django_user_model.objects.create_user(
         username=username, password=PASSWORD, first_name=username.title(), last_name="Tester", **extra
@@ -44,18 +52,25 @@ def outsider(django_user_model):
     return make_user(django_user_model, "outsider")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The shipped trial data, loaded once into the test database; each test's changes are rolled back."""
+    with django_db_blocker.unblock():
+        call_command("load_trial_data", verbosity=0)
+
+
 @pytest.fixture
 def trial(db):
-    call_command("loaddata", "nct00349206", verbosity=0)
+    """NCT00349206 as shipped (loaded again only after a transactional test emptied the database)."""
     from trials.models import Trial
 
+    call_command("load_trial_data", verbosity=0)
     return Trial.objects.get(nct_id="NCT00349206")
 
 
 @pytest.fixture
 def active_version(trial):
     """The shipped criteria version of NCT00349206, with the lab and drug vocabularies it needs."""
-    call_command("loaddata", "labs", "drugs", "nct00349206_criteria", verbosity=0)
     return trial.criteria_versions.get(status="active")
 
 

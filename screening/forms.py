@@ -9,9 +9,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from patients.models import Candidate
-from screening.models import Lesion, Medication, PriorTherapy, Screening
+from screening.models import ENTRY_FIELDS, Lesion, Medication, PriorTherapy, Screening, Signature
 from screening.rules import facts as F
-from screening.services import SCREENING_FIELDS
 
 YES_NO = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
 
@@ -167,8 +166,8 @@ class RescreenForm(forms.Form):
 class ScreeningForm(WarningsMixin, forms.ModelForm):
     class Meta:
         model = Screening
-        fields = SCREENING_FIELDS
-        widgets = {name: forms.DateInput(attrs={"type": "date"}) for name in SCREENING_FIELDS if "date" in name}
+        fields = ENTRY_FIELDS
+        widgets = {name: forms.DateInput(attrs={"type": "date"}) for name in ENTRY_FIELDS if "date" in name}
 
     def __init__(self, *args, limits, **kwargs):
         super().__init__(*args, **kwargs)
@@ -587,3 +586,65 @@ def _plain(number):
         return None
     text = f"{number:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class LogFilterForm(forms.Form):
+    """The screen-fail log's filters; all optional."""
+
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    verdict = forms.ChoiceField(
+        required=False, choices=[("", "Any verdict"), *Screening.Verdict.choices, ("draft", "Draft (not evaluated)")]
+    )
+    cohort = forms.ChoiceField(required=False, choices=[("", "Any cohort"), *Screening.Cohort.choices])
+    failed = forms.ChoiceField(required=False, label="Failed criterion")
+    coordinator = forms.ModelChoiceField(required=False, queryset=None, empty_label="Any coordinator")
+    signed = forms.ChoiceField(required=False, choices=[("", "Signed or not"), ("yes", "Signed"), ("no", "Not signed")])
+    q = forms.CharField(required=False, label="Screening number", max_length=20)
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("-date", "Newest first"),
+            ("date", "Oldest first"),
+            ("number", "Screening number"),
+            ("-number", "Screening number, descending"),
+            ("verdict", "Verdict"),
+        ],
+    )
+    period = forms.ChoiceField(required=False, label="Chart by", choices=[("month", "Month"), ("week", "Week")])
+
+    def __init__(self, *args, criteria, coordinators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["failed"].choices = [("", "Any criterion"), *((code, f"{code}: {text}") for code, text in criteria)]
+        self.fields["coordinator"].queryset = coordinators
+        self.fields["coordinator"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_to"] < cleaned["date_from"]:
+            self.add_error("date_to", "The end of the range is before its start.")
+        return cleaned
+
+
+class SignForm(forms.Form):
+    meaning = forms.ChoiceField(choices=Signature.Meaning.choices, widget=forms.RadioSelect, label="I sign to say")
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        label="Your password",
+        help_text="Entering your password makes this your electronic signature.",
+    )
+
+
+class EnrollmentForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=Screening.Enrollment.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        label="Outcome",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=300,
+        help_text="Required when not enrolled.",
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )

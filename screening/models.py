@@ -8,6 +8,28 @@ from screening.rules import facts as F
 HISTORY_CHOICES = [("", "Not answered"), ("none", "None"), ("yes", "Yes")]
 
 
+# What a coordinator enters on the screening itself (the rest is in its rows and answers).
+ENTRY_FIELDS = (
+    "cohort",
+    "screening_date",
+    "weight_kg",
+    "ecog",
+    "peripheral_neuropathy",
+    "major_surgery",
+    "major_surgery_date",
+    "radiotherapy",
+    "radiotherapy_date",
+    "traumatic_injury",
+    "traumatic_injury_date",
+    "tumor_sample",
+    "tumor_sample_date",
+    "brain_metastases_treatment",
+    "brain_metastases_treatment_date",
+    "prior_therapy",
+    "medications_taken",
+)
+
+
 class Screening(models.Model):
     """One screening of one candidate, against the criteria version active when it was started."""
 
@@ -66,6 +88,18 @@ class Screening(models.Model):
     prior_therapy = models.CharField("prior anticancer therapy", max_length=4, choices=HISTORY_CHOICES, blank=True)
     medications_taken = models.CharField("concomitant medications", max_length=4, choices=HISTORY_CHOICES, blank=True)
 
+    class Enrollment(models.TextChoices):
+        ENROLLED = "enrolled", "Enrolled"
+        DECLINED = "declined", "Declined by the candidate"
+        NOT_ENROLLED = "not_enrolled", "Not enrolled"
+
+    enrollment = models.CharField("enrollment outcome", max_length=12, choices=Enrollment.choices, blank=True)
+    enrollment_reason = models.CharField(max_length=300, blank=True)
+    enrollment_recorded_at = models.DateTimeField(null=True, blank=True)
+    enrollment_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
     corrects = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -78,10 +112,25 @@ class Screening(models.Model):
 
     class Meta:
         ordering = ["-screening_date", "-created_at"]
-        indexes = [models.Index(fields=["coordinator", "-created_at"])]
+        indexes = [
+            models.Index(fields=["coordinator", "-created_at"]),
+            models.Index(fields=["-screening_date", "-id"]),
+            models.Index(fields=["verdict", "screening_date"]),
+        ]
+        permissions = [
+            ("sign_screening", "Can sign off a screening's eligibility decision"),
+            ("record_enrollment", "Can record the enrollment outcome of a signed screening"),
+            ("view_screen_fail_log", "Can review the screen-fail log and export it de-identified"),
+            ("export_identified", "Can export identified screening data"),
+            ("view_audit_trail", "Can read the audit trail of a screening"),
+        ]
 
     def __str__(self):
         return f"{self.candidate.screening_number} · {self.screening_date} · {self.get_cohort_display()}"
+
+    @property
+    def is_signed(self):
+        return hasattr(self, "signature")
 
 
 class LabValue(models.Model):
@@ -169,6 +218,39 @@ class Lesion(models.Model):
         return f"{self.size_mm} mm ({self.get_method_display()})"
 
 
+class Signature(models.Model):
+    """An investigator's sign-off: who, when, what they confirmed, and a hash of exactly what they saw."""
+
+    class Meaning(models.TextChoices):
+        CONFIRM_ELIGIBLE = "confirm_eligible", "I confirm the candidate is eligible"
+        CONFIRM_NOT_ELIGIBLE = "confirm_not_eligible", "I confirm the candidate is not eligible"
+
+    screening = models.OneToOneField(Screening, on_delete=models.PROTECT, related_name="signature")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
+    signer_name = models.CharField(max_length=200)
+    meaning = models.CharField(max_length=24, choices=Meaning.choices)
+    comment = models.TextField(blank=True)
+    signed_at = models.DateTimeField()
+    content_hash = models.CharField("SHA-256 of the signed content", max_length=64)
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"{self.signer_name}, {self.signed_at:%Y-%m-%d %H:%M} UTC: {self.get_meaning_display()}"
+
+
+class DataExport(models.Model):
+    """An export of identified data: who took it, when, and which filters chose the rows."""
+
+    exported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    exported_at = models.DateTimeField(auto_now_add=True)
+    file_format = models.CharField(max_length=4)
+    filters = models.JSONField(default=dict)
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"{self.file_format} by {self.exported_by} at {self.exported_at:%Y-%m-%d %H:%M}"
+
+
 class CriterionOutcome(models.Model):
     """One criterion's outcome from the screening's latest evaluation: what the pages, log and report read."""
 
@@ -186,7 +268,7 @@ class CriterionOutcome(models.Model):
     class Meta:
         ordering = ["screening", "order"]
         constraints = [models.UniqueConstraint(fields=["screening", "code"], name="one_outcome_per_criterion")]
-        indexes = [models.Index(fields=["code", "status"])]
+        indexes = [models.Index(fields=["code", "status"]), models.Index(fields=["status", "screening"])]
 
     def __str__(self):
         return f"{self.code}: {self.status}"

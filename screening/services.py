@@ -3,10 +3,13 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from patients.services import candidate_create
 from screening.facts import candidate_facts
+from screening.integrity import content_hash
 from screening.models import (
+    ENTRY_FIELDS,
     BloodPressureReading,
     CriterionOutcome,
     LabValue,
@@ -14,31 +17,12 @@ from screening.models import (
     Medication,
     PriorTherapy,
     Screening,
+    Signature,
 )
 from screening.rules.facts import FACTS
 from screening.selectors import screening_for_evaluation
 from trials.models import CriteriaVersion
 from trials.ruleset import ruleset_for_version
-
-SCREENING_FIELDS = (
-    "cohort",
-    "screening_date",
-    "weight_kg",
-    "ecog",
-    "peripheral_neuropathy",
-    "major_surgery",
-    "major_surgery_date",
-    "radiotherapy",
-    "radiotherapy_date",
-    "traumatic_injury",
-    "traumatic_injury_date",
-    "tumor_sample",
-    "tumor_sample_date",
-    "brain_metastases_treatment",
-    "brain_metastases_treatment_date",
-    "prior_therapy",
-    "medications_taken",
-)
 
 
 @transaction.atomic
@@ -63,21 +47,115 @@ def screening_start(*, candidate, trial, cohort, screening_date, coordinator, co
         corrects=corrects,
     )
     if copy_from is not None:
-        _copy_history(copy_from, screening)
+        _copy_history(copy_from, screening, everything=corrects is not None)
     return screening
 
 
-def _copy_history(source, target):
-    for name in SCREENING_FIELDS:
-        if name not in ("cohort", "screening_date"):
+def _refuse_if_signed(screening):
+    if Signature.objects.filter(screening=screening).exists():
+        raise ValidationError(
+            "This screening is signed and locked. To correct it, start a correction: a new screening that refers "
+            "to this one."
+        )
+
+
+@transaction.atomic
+def screening_start_correction(*, screening, coordinator):
+    """A new draft with all of a signed screening's entries, referring to it; the signed one stays as signed."""
+    return screening_start(
+        candidate=screening.candidate,
+        trial=screening.trial,
+        cohort=screening.cohort,
+        screening_date=screening.screening_date,
+        coordinator=coordinator,
+        corrects=screening,
+        copy_from=screening,
+    )
+
+
+@transaction.atomic
+def screening_sign(*, screening, signer, password, meaning, comment=""):
+    """Sign a completed screening: the password again, a meaning that matches the verdict, and a content hash."""
+    Screening.objects.select_for_update().get(pk=screening.pk)  # one signer at a time
+    screening = screening_for_evaluation(pk=screening.pk)
+    errors = {}
+    if not signer.check_password(password):
+        errors["password"] = "The password is not correct."
+    if Signature.objects.filter(screening=screening).exists():
+        errors["__all__"] = "This screening is already signed."
+    elif screening.status != Screening.Status.EVALUATED:
+        errors["__all__"] = "A draft cannot be signed: the coordinator must evaluate it first."
+    elif screening.verdict == Screening.Verdict.INCOMPLETE:
+        errors["__all__"] = "An incomplete screening cannot be signed: some criteria are still unknown."
+    elif meaning != _meaning_for(screening.verdict):
+        errors["meaning"] = (
+            f"The evaluated verdict is {screening.get_verdict_display().lower()}. To decide otherwise, ask for a "
+            "corrected screening."
+        )
+    if errors:
+        raise ValidationError(errors)
+    return Signature.objects.create(
+        screening=screening,
+        signer=signer,
+        signer_name=signer.get_full_name() or signer.get_username(),
+        meaning=meaning,
+        comment=comment,
+        signed_at=timezone.now(),
+        content_hash=content_hash(screening),
+    )
+
+
+def _meaning_for(verdict):
+    if verdict == Screening.Verdict.ELIGIBLE:
+        return Signature.Meaning.CONFIRM_ELIGIBLE
+    return Signature.Meaning.CONFIRM_NOT_ELIGIBLE
+
+
+@transaction.atomic
+def screening_record_enrollment(*, screening, outcome, reason, user):
+    """After sign-off: enrolled, declined by the candidate, or not enrolled (with the reason)."""
+    screening = Screening.objects.select_for_update().get(pk=screening.pk)
+    if not Signature.objects.filter(screening=screening).exists():
+        raise ValidationError("Record the enrollment outcome after the investigator has signed the screening.")
+    if outcome == Screening.Enrollment.ENROLLED and screening.verdict != Screening.Verdict.ELIGIBLE:
+        raise ValidationError({"outcome": "Only an eligible candidate can be enrolled."})
+    if outcome == Screening.Enrollment.NOT_ENROLLED and not reason.strip():
+        raise ValidationError({"reason": "Say why the candidate was not enrolled."})
+    screening.enrollment = outcome
+    screening.enrollment_reason = reason.strip()
+    screening.enrollment_recorded_at = timezone.now()
+    screening.enrollment_recorded_by = user
+    screening.save(
+        update_fields=[
+            "enrollment",
+            "enrollment_reason",
+            "enrollment_recorded_at",
+            "enrollment_recorded_by",
+            "updated_at",
+        ]
+    )
+    return screening
+
+
+HISTORY_ROWS = (
+    ("therapies", PriorTherapy, ["modality", "setting", "agents", "started_on", "ended_on"]),
+    ("medications", Medication, ["name", "dose", "purpose", "active"]),
+    ("lesions", Lesion, ["site", "size_mm", "method"]),
+)
+DATED_ROWS = (
+    ("labs", LabValue, ["analyte", "value", "unit", "uln", "collected_on"]),
+    ("blood_pressures", BloodPressureReading, ["taken_on", "systolic", "diastolic"]),
+)
+
+
+def _copy_history(source, target, *, everything=False):
+    """History that does not go stale; with `everything`, also labs, readings and attestations (a correction)."""
+    for name in ENTRY_FIELDS:
+        if name not in ("cohort", "screening_date") or everything:
             setattr(target, name, getattr(source, name))
-    target.answers = {code: value for code, value in source.answers.items() if code in FACTS}
+    target.answers = {code: value for code, value in source.answers.items() if everything or code in FACTS}
     target.save()
-    for related, model, fields in (
-        ("therapies", PriorTherapy, ["modality", "setting", "agents", "started_on", "ended_on"]),
-        ("medications", Medication, ["name", "dose", "purpose", "active"]),
-        ("lesions", Lesion, ["site", "size_mm", "method"]),
-    ):
+    for related, model, fields in HISTORY_ROWS + (DATED_ROWS if everything else ()):
         rows = [{name: getattr(row, name) for name in fields} for row in getattr(source, related).all()]
         _replace(getattr(target, related), model, rows, target)
 
@@ -91,7 +169,8 @@ def screening_update(
     `labs` maps an Analyte to a dict of value, unit, uln, collected_on; the lists hold dicts of each row's fields.
     """
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
-    for name in SCREENING_FIELDS:
+    _refuse_if_signed(screening)
+    for name in ENTRY_FIELDS:
         if name in fields:
             setattr(screening, name, fields[name])
     screening.answers = {code: value for code, value in answers.items() if value is not None}
@@ -110,14 +189,16 @@ def screening_update(
 
 
 def _replace(related, model, rows, screening):
+    """Delete and re-create a screening's rows, each change in the audit trail."""
     related.all().delete()
-    model.objects.bulk_create(model(screening=screening, **row) for row in rows)
+    bulk_create_with_history([model(screening=screening, **row) for row in rows], model)
 
 
 @transaction.atomic
 def screening_evaluate(*, screening):
     """Evaluate against the screening's own criteria version and store one outcome row per criterion."""
     screening = screening_for_evaluation(pk=screening.pk)
+    _refuse_if_signed(screening)
     ruleset = ruleset_for_version(screening.criteria_version)
     result = ruleset.evaluate(candidate_facts(screening), screening.screening_date, screening.cohort)
     screening.outcomes.all().delete()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from screening import views
+from screening import log_views, views
 
 app_name = "screening"
 
@@ -11,4 +11,11 @@ urlpatterns = [
     path("<int:pk>/", views.screening_detail, name="detail"),
     path("<int:pk>/edit/", views.screening_edit, name="edit"),
     path("<int:pk>/medication-match/", views.medication_match, name="medication_match"),
+    path("<int:pk>/sign/", views.screening_sign, name="sign"),
+    path("<int:pk>/enrollment/", views.screening_enrollment, name="enrollment"),
+    path("<int:pk>/correct/", views.screening_correct, name="correct"),
+    path("<int:pk>/audit/", views.screening_audit, name="audit"),
+    path("log/", log_views.screen_fail_log, name="log"),
+    path("log/export.csv", log_views.screen_fail_log_export, {"file_format": "csv"}, name="log_export_csv"),
+    path("log/export.xlsx", log_views.screen_fail_log_export, {"file_format": "xlsx"}, name="log_export_xlsx"),
 ]

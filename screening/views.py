@@ -1,12 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients.selectors import candidate_search
 from screening import selectors, services
-from screening.forms import NewCandidateForm, ScreeningEntry, input_anchor
+from screening.audit import audit_entries
+from screening.forms import EnrollmentForm, NewCandidateForm, ScreeningEntry, SignForm, input_anchor
+from screening.integrity import content_hash
 from screening.models import Screening
 from trials.ruleset import ruleset_for_version
 from trials.selectors import analytes_with_units, trials_open_for_screening
@@ -46,6 +49,9 @@ def screening_new(request):
 @require_http_methods(["GET", "POST"])
 def screening_edit(request, pk):
     screening = _screening_or_404(selectors.screening_for_evaluation, pk)
+    if screening.is_signed:
+        messages.error(request, "This screening is signed and locked. To change anything, start a correction.")
+        return redirect("screening:detail", pk=screening.pk)
     ruleset = ruleset_for_version(screening.criteria_version)
     entry = ScreeningEntry(
         screening, ruleset, analytes_with_units(), request.POST if request.method == "POST" else None
@@ -67,6 +73,7 @@ def screening_edit(request, pk):
 
 
 @permission_required("screening.view_screening", raise_exception=True)
+@require_GET
 def screening_detail(request, pk):
     screening = _screening_or_404(selectors.screening_with_outcomes, pk)
     outcomes = list(screening.outcomes.all())
@@ -85,9 +92,83 @@ def screening_detail(request, pk):
                 {"label": label, "anchor": input_anchor(field), "codes": codes}
                 for (field, label), codes in missing.items()
             ],
-            "can_edit": request.user.has_perm("screening.change_screening"),
+            "can_edit": request.user.has_perm("screening.change_screening") and not screening.is_signed,
+            "signature": getattr(screening, "signature", None),
+            "hash_verified": screening.is_signed and content_hash(screening) == screening.signature.content_hash,
+            "sign_form": SignForm() if _may_sign(request.user, screening) else None,
+            "enrollment_form": EnrollmentForm() if _may_record_enrollment(request.user, screening) else None,
         },
     )
+
+
+def _may_sign(user, screening):
+    return (
+        user.has_perm("screening.sign_screening")
+        and not screening.is_signed
+        and screening.status == Screening.Status.EVALUATED
+        and screening.verdict != Screening.Verdict.INCOMPLETE
+    )
+
+
+def _may_record_enrollment(user, screening):
+    return user.has_perm("screening.record_enrollment") and screening.is_signed and not screening.enrollment
+
+
+@permission_required("screening.sign_screening", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def screening_sign(request, pk):
+    screening = _screening_or_404(selectors.screening_with_outcomes, pk)
+    form = SignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.screening_sign(screening=screening, signer=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, "Signed. The screening is now locked.")
+            return redirect("screening:detail", pk=screening.pk)
+    return render(
+        request, "screening/sign.html", {"screening": screening, "form": form}, status=400 if form.errors else 200
+    )
+
+
+@permission_required("screening.record_enrollment", raise_exception=True)
+@require_POST
+def screening_enrollment(request, pk):
+    screening = _screening_or_404(selectors.screening_with_outcomes, pk)
+    form = EnrollmentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.screening_record_enrollment(screening=screening, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Enrollment outcome recorded.")
+    else:
+        messages.error(request, "Choose an enrollment outcome.")
+    return redirect("screening:detail", pk=screening.pk)
+
+
+@permission_required("screening.change_screening", raise_exception=True)
+@require_POST
+def screening_correct(request, pk):
+    """A signed screening is never changed; a correction is a new screening that refers to it."""
+    screening = _screening_or_404(selectors.screening_for_evaluation, pk)
+    correction = services.screening_start_correction(screening=screening, coordinator=request.user)
+    messages.success(request, "Correction started with every entry of the signed screening; change what was wrong.")
+    return redirect("screening:edit", pk=correction.pk)
+
+
+@permission_required("screening.view_audit_trail", raise_exception=True)
+@require_GET
+def screening_audit(request, pk):
+    screening = _screening_or_404(selectors.screening_with_outcomes, pk)
+    return render(request, "screening/audit.html", {"screening": screening, "entries": audit_entries(screening)})
+
+
+def _add_service_errors(form, error):
+    for field, messages_ in error.message_dict.items():
+        form.add_error(None if field == "__all__" else field, messages_)
 
 
 @permission_required("screening.change_screening", raise_exception=True)

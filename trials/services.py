@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from screening.rules import RuleError
 from trials.models import CriteriaVersion, Criterion
@@ -21,20 +22,23 @@ def criteria_version_create_amendment(*, source, label=None, note=""):
     draft = CriteriaVersion.objects.create(
         trial=source.trial, label=label, note=note, derived_from=source, status=CriteriaVersion.Status.DRAFT
     )
-    Criterion.objects.bulk_create(
-        Criterion(
-            version=draft,
-            order=c.order,
-            code=c.code,
-            kind=c.kind,
-            category=c.category,
-            text=c.text,
-            summary=c.summary,
-            cohorts=c.cohorts,
-            applies_to=c.applies_to,
-            rule=c.rule,
-        )
-        for c in source.criteria.order_by("order")
+    bulk_create_with_history(
+        [
+            Criterion(
+                version=draft,
+                order=c.order,
+                code=c.code,
+                kind=c.kind,
+                category=c.category,
+                text=c.text,
+                summary=c.summary,
+                cohorts=c.cohorts,
+                applies_to=c.applies_to,
+                rule=c.rule,
+            )
+            for c in source.criteria.order_by("order")
+        ],
+        Criterion,
     )
     return draft
 

@@ -1,5 +1,8 @@
 """Settings for development and tests; production.py hardens them. Everything comes from the environment."""
 
+from datetime import timedelta
+
+from csp.constants import NONE, SELF
 from django.core.management.utils import get_random_secret_key
 
 from config.env import BASE_DIR, database_from_url, env
@@ -19,6 +22,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "axes",
+    "csp",
     "trials",
     "patients",
     "screening",
@@ -26,14 +31,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.NoStoreForAuthenticatedUsersMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: it turns a lockout flagged during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -65,6 +74,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# django-axes checks every login attempt first; ModelBackend then does the authenticating and the permissions.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login lockout (django-axes): the 5th wrong password for a username locks that username for 15 minutes, from any
+# address (the app sits behind a proxy and a hospital network shares addresses, so locking by IP would lock out
+# everyone). A failed attempt during the lockout starts the 15 minutes again; a successful login clears the count.
+# Attempts are kept in the database (Axes pages in the admin, where an administrator can also unlock) and logged
+# through the "axes" logger.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# axes.W006 asks for "ip_address" among the lockout parameters because rotating user agents or cookies could dodge a
+# lockout that depends on them; a lockout on the username alone depends on neither, so the warning does not apply.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -79,6 +109,24 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4). Pages load only the app's own scripts, styles, fonts and images (Bootstrap
+# draws a few icons as data: URLs): no inline <script>, no on* handlers, no style attributes. htmx is told not to
+# inject its indicator <style> (meta htmx-config in base.html). The Django admin renders under the same policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="America/Chicago")
@@ -114,4 +162,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Failed logins and lockouts (WARNING) and successful logins (INFO) always reach the log, whatever LOG_LEVEL says.
+    "loggers": {"axes": {"level": "INFO"}},
 }

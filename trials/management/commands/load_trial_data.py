@@ -13,9 +13,11 @@ class Command(BaseCommand):
     help = "Load the trial record, lab and drug vocabularies and the original criteria version, if not loaded yet."
 
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, verbosity=1, **options):
         if Trial.objects.filter(nct_id="NCT00349206").exists():
-            self.stdout.write("NCT00349206 is already loaded; nothing changed.")
-            return
-        call_command("loaddata", *FIXTURES, verbosity=0)
-        self.stdout.write("Loaded NCT00349206, its criteria and the lab and drug vocabularies.")
+            message = "NCT00349206 is already loaded; nothing changed."
+        else:
+            call_command("loaddata", *FIXTURES, verbosity=0)
+            message = "Loaded NCT00349206, its criteria and the lab and drug vocabularies."
+        if verbosity:
+            self.stdout.write(message)

@@ -1,0 +1,101 @@
+"""Every URL of the site, for every role: the status each one gets. A new URL without a row here fails the test."""
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+
+from config.tests.test_access import URLS
+from screening import services
+
+PERSONAS = ("anonymous", "coordinator", "investigator", "administrator", "outsider")
+
+# url name -> status for (anonymous, coordinator, investigator, administrator, outsider), on GET
+EXPECTED = {
+    "healthz": (200, 200, 200, 200, 200),
+    "login": (200, 302, 302, 302, 302),
+    "logout": (302, 405, 405, 405, 405),
+    "home": (302, 200, 200, 200, 200),
+    "trials:detail": (302, 200, 200, 200, 403),
+    "screening:home": (302, 200, 200, 200, 403),
+    "screening:new": (302, 200, 403, 403, 403),
+    "screening:keepalive": (302, 204, 204, 204, 204),
+    "screening:detail": (302, 200, 200, 200, 403),
+    "screening:edit": (302, 200, 403, 403, 403),
+    "screening:medication_match": (302, 200, 403, 403, 403),
+    "screening:sign": (302, 403, 200, 403, 403),
+    "screening:enrollment": (302, 405, 405, 403, 403),
+    "screening:correct": (302, 405, 403, 403, 403),
+    "screening:audit": (302, 403, 200, 200, 403),
+    "screening:log": (302, 403, 200, 200, 403),
+    "screening:log_export_csv": (302, 403, 200, 200, 403),
+    "screening:log_export_xlsx": (302, 403, 200, 200, 403),
+    "patients:detail": (302, 200, 200, 200, 403),
+    "patients:rescreen": (302, 405, 403, 403, 403),
+}
+
+SITE_URLS = sorted(name for name, _ in URLS if not name.startswith("admin"))
+
+
+def test_every_site_url_has_a_row_in_the_matrix():
+    assert sorted(EXPECTED) == SITE_URLS
+
+
+@pytest.fixture
+def objects(screening_for):
+    screening = screening_for()
+    services.screening_evaluate(screening=screening)
+    return screening
+
+
+def url_for(name, screening):
+    if name == "trials:detail":
+        return reverse(name, args=[screening.trial.nct_id])
+    if name == "patients:detail" or name == "patients:rescreen":
+        return reverse(name, args=[screening.candidate.pk])
+    try:
+        return reverse(name, args=[screening.pk])
+    except NoReverseMatch:  # a page without an id
+        return reverse(name)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_matrix(request, client, objects, name, persona):
+    if persona != "anonymous":
+        client.force_login(request.getfixturevalue(persona))
+    response = client.get(url_for(name, objects))
+    assert response.status_code == EXPECTED[name][PERSONAS.index(persona)], f"{persona} GET {name}"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_admin_site_is_for_administrators_only(request, db, client, persona):
+    if persona != "anonymous":
+        client.force_login(request.getfixturevalue(persona))
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == (200 if persona == "administrator" else 302)
+
+
+@pytest.mark.parametrize(
+    "name", ["screening:detail", "screening:edit", "screening:sign", "screening:audit", "screening:medication_match"]
+)
+def test_an_id_that_does_not_exist_is_not_found_never_an_error(client_for, coordinator, investigator, name):
+    client = client_for(investigator if name in {"screening:sign", "screening:audit"} else coordinator)
+    response = client.get(reverse(name, args=[999999]))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", ["screening:detail", "screening:audit", "screening:sign", "patients:detail"])
+def test_changing_the_id_never_reveals_a_screening_to_a_user_without_a_role(client_for, outsider, screening_for, name):
+    client = client_for(outsider)
+    for screening in (screening_for(initials="AA"), screening_for(initials="BB")):
+        pk = screening.candidate.pk if name == "patients:detail" else screening.pk
+        response = client.get(reverse(name, args=[pk]))
+        assert response.status_code == 403
+        assert screening.candidate.screening_number not in response.content.decode()
+
+
+def test_a_coordinator_cannot_reach_the_audit_or_sign_pages_by_id(client_for, coordinator, objects):
+    client = client_for(coordinator)
+    for name in ("screening:audit", "screening:sign"):
+        response = client.get(reverse(name, args=[objects.pk]))
+        assert response.status_code == 403
+        assert objects.candidate.screening_number not in response.content.decode()

@@ -1,0 +1,82 @@
+"""Every create, change and delete of candidates, screenings, their entries, signatures and criteria is recorded:
+who, when (UTC), old and new values; investigators and administrators read it; nobody edits it in the app."""
+
+import pytest
+from django.urls import reverse
+
+from conftest import PASSWORD
+from patients.models import Candidate
+from screening import services
+from screening.models import LabValue, Medication, Screening, Signature
+from screening.tests.forms_data import eligible_payload
+
+
+@pytest.fixture
+def history(client_for, coordinator, investigator, screening_for):
+    """A screening entered, changed, evaluated and signed through the app, as real users."""
+    screening = screening_for()
+    client = client_for(coordinator)
+    url = reverse("screening:edit", args=[screening.pk])
+    client.post(url, eligible_payload(screening) | {"action": "save"})
+    client.post(
+        url,
+        eligible_payload(screening, labs={"anc": ("2.4", "10^3/uL", "")}) | {"weight_kg": "70", "action": "evaluate"},
+    )
+    client_for(investigator).post(
+        reverse("screening:sign", args=[screening.pk]),
+        {"meaning": "confirm_eligible", "password": PASSWORD, "comment": ""},
+    )
+    return screening
+
+
+def test_each_kind_of_change_is_recorded_with_who_and_old_and_new_values(history, coordinator, investigator):
+    assert Candidate.history.filter(id=history.candidate_id, history_type="+").exists()
+    weight = [h for h in Screening.history.filter(id=history.pk).order_by("history_date") if h.weight_kg]
+    assert [str(h.weight_kg) for h in weight][:2] == ["68.0", "70.0"]
+    assert weight[1].history_user == coordinator
+    labs = LabValue.history.filter(screening_id=history.pk)
+    assert labs.filter(history_type="+").exists()
+    assert labs.filter(history_type="-").exists()
+    assert Medication.history.filter(screening_id=history.pk, history_type="+", history_user=coordinator).exists()
+    signature = Signature.history.get(screening_id=history.pk)
+    assert signature.history_user == investigator
+    assert signature.history_date.tzinfo is not None
+
+
+def test_criteria_changes_are_recorded(administrator, active_version):
+    from trials import services as trial_services
+
+    draft = trial_services.criteria_version_create_amendment(source=active_version)
+    criterion = draft.criteria.get(code="IN16")
+    criterion.rule = {**criterion.rule, "value": 1000}
+    criterion.save()
+    changed = criterion.history.first()
+    previous = changed.prev_record
+    assert [c.field for c in changed.diff_against(previous).changes] == ["rule"]
+
+
+def test_investigators_read_the_trail_of_a_screening(client_for, investigator, history):
+    page = client_for(investigator).get(reverse("screening:audit", args=[history.pk])).content.decode()
+    assert "Screening changed" in page
+    assert "Signature created" in page
+    assert "Coordinator Tester" in page
+    assert "<del>68.0</del> → 70.0" in page
+    assert "UTC" in page
+
+
+def test_the_trail_cannot_be_changed_through_the_app(client_for, administrator, history):
+    client = client_for(administrator)
+    assert client.post(reverse("screening:audit", args=[history.pk])).status_code in (403, 405)
+    from django.contrib import admin
+
+    registered = {model._meta.label for model in admin.site._registry}
+    assert not any(label.split(".")[1].startswith("Historical") for label in registered)
+
+
+def test_a_screening_deleted_outside_the_app_still_leaves_its_trail(screening_for):
+    screening = screening_for()
+    services.screening_evaluate(screening=screening)
+    pk = screening.pk
+    screening.outcomes.all().delete()
+    Screening.objects.filter(pk=pk).get().delete()
+    assert Screening.history.filter(id=pk, history_type="-").exists()
