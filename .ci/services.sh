@@ -54,9 +54,13 @@ up() {
     log "started PostgreSQL $version"
   fi
 
-  # A fresh random password each run: nothing secret is kept in the repository.
+  # A random password made on this machine, never in the repository; kept in the state folder so that two runs
+  # sharing one PostgreSQL (a test run and a benchmark) do not change it under each other.
   local password
-  password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+  if [ ! -s "$STATE_DIR/db-password" ]; then
+    (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(16))' >"$STATE_DIR/db-password")
+  fi
+  password=$(cat "$STATE_DIR/db-password")
   su postgres -c "psql -q -v ON_ERROR_STOP=1 -p $PG_PORT" >/dev/null <<SQL
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB_ROLE') THEN CREATE ROLE $DB_ROLE LOGIN CREATEDB; END IF;

@@ -131,7 +131,7 @@ class PrettyJSONField(forms.JSONField):
 
 class CriterionForm(forms.ModelForm):
     rule = PrettyJSONField(
-        widget=forms.Textarea(attrs={"rows": 18, "cols": 90, "style": "font-family: monospace"}),
+        widget=forms.Textarea(attrs={"rows": 18, "cols": 90, "class": "rule-json"}),
         help_text="A structured rule (see the rule types below). It is checked when you save: a rule that cannot be "
         "evaluated is refused with the place and reason.",
     )
@@ -139,6 +139,9 @@ class CriterionForm(forms.ModelForm):
     class Meta:
         model = Criterion
         fields = ["version", "order", "code", "kind", "category", "text", "summary", "cohorts", "applies_to", "rule"]
+
+    class Media:
+        css = {"all": ["css/admin_rules.css"]}
 
     def clean_rule(self):
         rule = self.cleaned_data["rule"]

@@ -103,3 +103,11 @@ def test_activity_keeps_the_session_alive(client_for, coordinator):
     Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=1))
     assert client.get(reverse("home")).status_code == 200
     assert Session.objects.get(pk=key).expire_date > timezone.now() + timedelta(minutes=29)
+
+
+def test_an_expired_form_gets_a_readable_page(db):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(reverse("login"), {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "This form could not be sent" in response.content.decode()

@@ -282,7 +282,7 @@ def admin_urls():
 # - simple_history's history list: the paginator's style="border-top: 0" (a thin line shows above the page numbers);
 # - trials/admin.py CriterionForm: the rule textarea's style="font-family: monospace" (the JSON shows in the
 #   proportional font). The fix is a class and a stylesheet in the form's Media; then drop it from this list.
-ADMIN_INLINE_ALLOWED = {'<p style="border-top: 0">', '<textarea style="font-family: monospace">'}
+ADMIN_INLINE_ALLOWED = {'<p style="border-top: 0">'}  # django-simple-history's history paginator, cosmetic
 
 
 def test_the_admin_pages_have_no_inline_code_the_policy_would_need(
