@@ -272,3 +272,33 @@ class CriterionOutcome(models.Model):
 
     def __str__(self):
         return f"{self.code}: {self.status}"
+
+
+class Report(models.Model):
+    """A PDF eligibility report. The database status is the truth; the worker that makes it may die and retry."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Being generated"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="reports")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    content_hash = models.CharField(max_length=64, blank=True, help_text="Of the screening content it shows.")
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    sha256 = models.CharField("SHA-256 of the file", max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self):
+        return f"Report {self.pk} for {self.screening_id}: {self.status}"

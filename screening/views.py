@@ -1,16 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients.selectors import candidate_search
-from screening import selectors, services
+from screening import reports, selectors, services
 from screening.audit import audit_entries
 from screening.forms import EnrollmentForm, NewCandidateForm, ScreeningEntry, SignForm, input_anchor
 from screening.integrity import content_hash
-from screening.models import Screening
+from screening.models import Report, Screening
 from trials.ruleset import ruleset_for_version
 from trials.selectors import analytes_with_units, trials_open_for_screening
 
@@ -97,6 +98,7 @@ def screening_detail(request, pk):
             "hash_verified": screening.is_signed and content_hash(screening) == screening.signature.content_hash,
             "sign_form": SignForm() if _may_sign(request.user, screening) else None,
             "enrollment_form": EnrollmentForm() if _may_record_enrollment(request.user, screening) else None,
+            "reports": screening.reports.select_related("requested_by").order_by("-created_at")[:10],
         },
     )
 
@@ -197,3 +199,30 @@ def _screening_or_404(select, pk):
         return select(pk=pk)
     except Screening.DoesNotExist:
         raise Http404("No such screening") from None
+
+
+@permission_required("screening.view_screening", raise_exception=True)
+@require_POST
+def report_create(request, pk):
+    screening = _screening_or_404(selectors.screening_with_outcomes, pk)
+    reports.report_request(screening=screening, user=request.user)
+    messages.success(request, "The PDF report is being generated; its link appears below when ready.")
+    return redirect(f"{reverse('screening:detail', args=[screening.pk])}#reports")
+
+
+@permission_required("screening.view_screening", raise_exception=True)
+@require_GET
+def report_status(request, report_id):
+    """Polled by the result page until the report is ready or has failed."""
+    report = get_object_or_404(Report, pk=report_id)
+    return render(request, "screening/_report_row.html", {"report": report})
+
+
+@permission_required("screening.view_screening", raise_exception=True)
+@require_GET
+def report_download(request, report_id):
+    report = get_object_or_404(Report, pk=report_id, status=Report.Status.DONE)
+    response = FileResponse(report.file.open("rb"), as_attachment=True, filename=report.file.name.rsplit("/", 1)[-1])
+    response["Content-Type"] = "application/pdf"
+    response["Cache-Control"] = "no-store, private"
+    return response

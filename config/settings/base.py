@@ -156,6 +156,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# An unacknowledged task (its worker died) goes back to the queue after this long.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+REPORT_STUCK_AFTER_SECONDS = env.int("REPORT_STUCK_AFTER_SECONDS", default=600)
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stuck-reports": {"task": "screening.tasks.requeue_stuck_reports", "schedule": 300.0},
+}
 
 LOGGING = {
     "version": 1,
@@ -163,5 +169,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # Failed logins and lockouts (WARNING) and successful logins (INFO) always reach the log, whatever LOG_LEVEL says.
-    "loggers": {"axes": {"level": "INFO"}},
+    # WeasyPrint narrates each step of every PDF at INFO; only its problems are worth a log line.
+    "loggers": {"axes": {"level": "INFO"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

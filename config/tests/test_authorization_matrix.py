@@ -1,10 +1,12 @@
 """Every URL of the site, for every role: the status each one gets. A new URL without a row here fails the test."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import NoReverseMatch, reverse
 
 from config.tests.test_access import URLS
 from screening import services
+from screening.models import Report
 
 PERSONAS = ("anonymous", "coordinator", "investigator", "administrator", "outsider")
 
@@ -28,6 +30,9 @@ EXPECTED = {
     "screening:log": (302, 403, 200, 200, 403),
     "screening:log_export_csv": (302, 403, 200, 200, 403),
     "screening:log_export_xlsx": (302, 403, 200, 200, 403),
+    "screening:report_create": (302, 405, 405, 405, 403),
+    "screening:report_status": (302, 200, 200, 200, 403),
+    "screening:report_download": (302, 200, 200, 200, 403),
     "patients:detail": (302, 200, 200, 200, 403),
     "patients:rescreen": (302, 405, 403, 403, 403),
 }
@@ -40,9 +45,13 @@ def test_every_site_url_has_a_row_in_the_matrix():
 
 
 @pytest.fixture
-def objects(screening_for):
+def objects(screening_for, coordinator, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     screening = screening_for()
     services.screening_evaluate(screening=screening)
+    report = Report(screening=screening, requested_by=coordinator, status="done", sha256="0" * 64)
+    report.file.save("report.pdf", ContentFile(b"%PDF-1.7 test"), save=True)
+    screening.report = report
     return screening
 
 
@@ -51,6 +60,8 @@ def url_for(name, screening):
         return reverse(name, args=[screening.trial.nct_id])
     if name == "patients:detail" or name == "patients:rescreen":
         return reverse(name, args=[screening.candidate.pk])
+    if name.startswith("screening:report_") and name != "screening:report_create":
+        return reverse(name, args=[screening.report.pk])
     try:
         return reverse(name, args=[screening.pk])
     except NoReverseMatch:  # a page without an id

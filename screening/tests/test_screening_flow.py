@@ -163,7 +163,7 @@ def test_form_and_result_pages_use_a_bounded_number_of_queries(
     )
     with django_assert_max_num_queries(25):
         client_as_coordinator.get(reverse("screening:edit", args=[screening.pk]))
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):
         client_as_coordinator.get(reverse("screening:detail", args=[screening.pk]))
 
 
