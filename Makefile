@@ -11,6 +11,7 @@ run: $(VENV)/.app-installed .dev-secret-key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_trial_data
 	$(PY) manage.py create_demo_users
+	$(PY) manage.py create_demo_screenings
 	DEBUG=true SECRET_KEY="$$(cat .dev-secret-key)" $(PY) manage.py runserver $(HOST_PORT)
 
 ## make test: lint, migration and deployment checks, then the whole suite on PostgreSQL and Redis
@@ -29,7 +30,9 @@ checks:
 
 ## make bench: every benchmark under bench/; each prints its figures and, last, one JSON line
 bench: $(VENV)/.dev-installed
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@trap '.ci/services.sh down' EXIT; \
+	.ci/services.sh up && source .services/env && \
+	for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 $(VENV)/.app-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
