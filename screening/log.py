@@ -3,6 +3,7 @@
 Every figure is one query over the filtered set, so the page costs the same with ten screenings or a million.
 """
 
+from django.db import connection
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
 from django.db.models.functions import TruncMonth, TruncWeek
 
@@ -72,26 +73,29 @@ def log_summary(queryset):
 
 
 def criterion_attrition(queryset):
-    """Per criterion: how many of the screenings failed it, and how many failed on it alone."""
-    failures = CriterionOutcome.objects.filter(status="not_met", screening__in=queryset.order_by().values("pk"))
-    single = (
-        CriterionOutcome.objects.filter(status="not_met")
-        .values("screening")
-        .annotate(failed=Count("id"))
-        .filter(failed=1)
-        .values("screening")
-    )
-    rows = (
-        failures.values("code")
-        .annotate(
-            failed=Count("id"),
-            alone=Count("id", filter=Q(screening__in=single)),
-            summary=Max("summary"),
-            order=Max("order"),
-        )
-        .order_by("order", "code")
-    )
-    return list(rows)
+    """Per criterion: how many of the screenings failed it, and how many failed on it alone.
+
+    One pass over the failures of the filtered screenings; a window counts each screening's failures.
+    """
+    screenings, params = queryset.order_by().values("pk").query.sql_with_params()
+    table = CriterionOutcome._meta.db_table
+    sql = f"""
+        SELECT code, COUNT(*), COUNT(*) FILTER (WHERE failures = 1), MAX(summary), MIN("order")
+        FROM (
+            SELECT code, summary, "order", COUNT(*) OVER (PARTITION BY screening_id) AS failures
+            FROM {table}
+            WHERE status = 'not_met' AND screening_id IN ({screenings})
+        ) AS failed
+        GROUP BY code
+        ORDER BY MIN("order"), code
+    """
+    # The only inputs are the ORM's own SQL for the filtered screenings and its parameters.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            {"code": code, "failed": failed, "alone": alone, "summary": summary, "order": order}
+            for code, failed, alone, summary, order in cursor.fetchall()
+        ]
 
 
 def log_series(queryset, *, period):

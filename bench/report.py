@@ -1,0 +1,407 @@
+"""The PDF eligibility report: render time in-process, and end to end (request to done) through one real Celery worker.
+
+Run from the project root with DATABASE_URL pointing at PostgreSQL (a role that may create databases) and REDIS_URL
+at Redis:
+
+    .ci/services.sh up && source .services/env && .venv/bin/python bench/report.py; .ci/services.sh down
+
+`make bench` does exactly that. The script creates its own throwaway database (`trialscreen_bench_report`, next to
+the one DATABASE_URL names), migrates it and runs `load_trial_data`, `create_demo_users` and
+`create_demo_screenings`; then signs the eligible demo screening (fully entered) as an investigator and measures,
+in this order and in this process (Django set up against the bench database, files in a temporary MEDIA_ROOT):
+
+- render: `screening.pdf.render_report` on that screening, 50 times after one cold render (the screening is loaded
+  again before each, outside the timer, as the task does);
+- floor: WeasyPrint's `HTML(string="<p>x</p>").write_pdf()`, 50 times after one warm-up: what any PDF costs;
+- end to end: one real worker (`celery -A config worker --pool=solo --concurrency=1 --prefetch-multiplier=1` on a
+  queue of its own), then 50 times `reports.report_request` (committed, so sent on commit, as the view does) and
+  the database polled every 5 ms until the report is done. Before each, the finished reports' content hash is
+  cleared so that every one is rendered rather than reusing the previous file; 10 more then measure the reuse path.
+
+The worker is stopped and the database dropped at the end, also on error or SIGTERM. Exit status 1 if a report
+fails or takes longer than 60 s, 2 if DATABASE_URL is not PostgreSQL or REDIS_URL is unset; missing a target only
+shows in the summary. The last line printed is one JSON object:
+{"render_median_ms": ..., "floor_median_ms": ..., "e2e_median_ms": ...}.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DB = "trialscreen_bench_report"
+REPORTS = 50
+REUSE_REPORTS = 10
+TARGET_RENDER_MS = 500
+TARGET_E2E_MS = 2000
+POLL_SECONDS = 0.005
+REPORT_TIMEOUT = 60
+WORKER_READY_TIMEOUT = 60
+WORKER_STOP_TIMEOUT = 15
+BENCH_INVESTIGATOR = "bench-investigator"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reports", type=int, default=REPORTS, help="renders, floors and end-to-end reports each")
+    parser.add_argument("--pool", default="solo", choices=["solo", "prefork"], help="the worker's pool")
+    args = parser.parse_args()
+
+    database_url = os.environ.get("DATABASE_URL", "")
+    broker_url = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL", "")
+    if urlsplit(database_url).scheme not in ("postgres", "postgresql", "pgsql", "psql") or not broker_url:
+        print(
+            "bench/report.py needs DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/NAME (a role that may create "
+            "databases) and REDIS_URL=redis://HOST:PORT/DB, e.g. `.ci/services.sh up && source .services/env` first.",
+            file=sys.stderr,
+        )
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cleanup below runs
+    with tempfile.TemporaryDirectory(prefix="trialscreen-bench-report-") as tmp:
+        return run(args, database_url, Path(tmp))
+
+
+def run(args, database_url, tmp):
+    started = time.perf_counter()
+    media_root = tmp / "media"
+    media_root.mkdir()
+    env = bench_environment(database_url, media_root)
+    worker = None
+    create_database(database_url)
+    try:
+        step("migrate", [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
+        step("load_trial_data", [sys.executable, "manage.py", "load_trial_data"], env)
+        step("create_demo_users", [sys.executable, "manage.py", "create_demo_users"], env)  # passwords not shown
+        step("create_demo_screenings", [sys.executable, "manage.py", "create_demo_screenings"], env)
+
+        os.environ.update(env)
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        screening, coordinator = signed_demo_screening()
+        render = time_render(screening, coordinator, args.reports)
+        floor = time_floor(args.reports)
+
+        queue = f"trialscreen-bench-report-{uuid.uuid4().hex[:12]}"
+        from config.celery import app
+
+        app.conf.task_default_queue = queue  # before the first message: .delay() sends there, as the app sends it
+        worker = Worker(env, queue, args.pool, tmp / "worker.log")
+        e2e = time_end_to_end(screening, coordinator, args.reports, worker)
+    finally:
+        if worker is not None:
+            worker.stop()
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        drop_database(database_url)
+    return report(args, render, floor, e2e, worker, time.perf_counter() - started)
+
+
+def report(args, render, floor, e2e, worker, elapsed):
+    def line(name, times):
+        return (
+            f"{name:44}{len(times):>4}{statistics.median(times):>10.1f}{percentile(times, 90):>10.1f}"
+            f"{min(times):>10.1f}{max(times):>10.1f}"
+        )
+
+    print(f"\n{'':44}{'n':>4}{'median':>10}{'p90':>10}{'min':>10}{'max':>10}   (ms)")
+    print(line("render_report, full signed report", render["times"]))
+    print(line('floor: HTML("<p>x</p>").write_pdf()', floor["times"]))
+    print(line("end to end: request to done, rendered", e2e["times"]))
+    print(line("  request to task started (queue)", e2e["queue"]))
+    print(line("  task started to finished (in the worker)", e2e["task"]))
+    print(line("end to end: request to done, file reused", e2e["reuse"]))
+    print(
+        f"Cold: first render {render['cold']:.0f} ms in this process; first report in the fresh worker "
+        f"{e2e['cold']:.0f} ms end to end (worker ready {worker.ready_after:.1f} s after start, pool {args.pool}, "
+        f"concurrency 1). The full report has {render['pages']} pages and {render['bytes'] / 1024:.0f} KiB; "
+        f"{render['outcomes']} criteria; {os.cpu_count()} CPUs."
+    )
+    render_median, floor_median, e2e_median = (
+        statistics.median(x) for x in (render["times"], floor["times"], e2e["times"])
+    )
+    print(
+        f"Render median {render_median:.0f} ms: target < {TARGET_RENDER_MS} ms "
+        f"{'met' if render_median < TARGET_RENDER_MS else 'MISSED'} ({render_median / floor_median:.1f} x the floor "
+        f"of {floor_median:.0f} ms). End-to-end median {e2e_median:.0f} ms: target < {TARGET_E2E_MS} ms "
+        f"{'met' if e2e_median < TARGET_E2E_MS else 'MISSED'}. Whole run {elapsed:.0f} s."
+    )
+    figures = {"render_median_ms": render_median, "floor_median_ms": floor_median, "e2e_median_ms": e2e_median}
+    print(json.dumps({key: round(value, 1) for key, value in figures.items()}))
+    return 0
+
+
+# What runs inside Django (this process, against the bench database, once the commands above have run).
+
+
+def signed_demo_screening():
+    """The eligible demo screening, fully entered, signed by a bench investigator; and the demo coordinator."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from screening import services
+    from screening.models import Screening, Signature
+    from trials import roles
+
+    User = get_user_model()
+    screening = Screening.objects.get(candidate__mrn="DEMO-001")
+    if screening.verdict != Screening.Verdict.ELIGIBLE:
+        raise SystemExit(f"bench/report.py: the first demo screening is {screening.verdict}, not eligible")
+    password = secrets.token_urlsafe(16)
+    investigator = User.objects.create_user(
+        BENCH_INVESTIGATOR, password=password, first_name="Bench", last_name="Investigator"
+    )
+    investigator.groups.add(Group.objects.get(name=roles.INVESTIGATOR))
+    services.screening_sign(
+        screening=screening,
+        signer=investigator,
+        password=password,
+        meaning=Signature.Meaning.CONFIRM_ELIGIBLE,
+        comment="Benchmark sign-off.",
+    )
+    return screening, User.objects.get(username="coordinator")
+
+
+def time_render(screening, user, count):
+    import io
+
+    from django.utils import timezone
+    from pypdf import PdfReader
+
+    from screening.pdf import render_report
+    from screening.selectors import screening_with_outcomes
+
+    def once():
+        loaded = screening_with_outcomes(pk=screening.pk)
+        began = time.perf_counter()
+        _, _, pdf = render_report(loaded, generated_by=user, generated_at=timezone.now())
+        return (time.perf_counter() - began) * 1000, pdf, loaded
+
+    cold, pdf, loaded = once()
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    outcomes = loaded.outcomes.count()
+    if not pdf.startswith(b"%PDF") or loaded.signature is None:
+        raise SystemExit("bench/report.py: render_report did not make a PDF of a signed screening")
+    times = []
+    for _ in range(count):
+        elapsed, _, _ = once()
+        times.append(elapsed)
+    print(f"render: {count} full reports, median {statistics.median(times):.0f} ms", flush=True)
+    return {"times": times, "cold": cold, "pages": pages, "bytes": len(pdf), "outcomes": outcomes}
+
+
+def time_floor(count):
+    from weasyprint import HTML
+
+    HTML(string="<p>x</p>").write_pdf()
+    times = []
+    for _ in range(count):
+        began = time.perf_counter()
+        HTML(string="<p>x</p>").write_pdf()
+        times.append((time.perf_counter() - began) * 1000)
+    print(f"floor: {count} one-line PDFs, median {statistics.median(times):.0f} ms", flush=True)
+    return {"times": times}
+
+
+def time_end_to_end(screening, user, count, worker):
+    from screening import reports
+    from screening.models import Report
+
+    worker.wait_ready()
+
+    def once(reuse=False):
+        if not reuse:  # every report is rendered: none finds a finished file of the same content
+            Report.objects.filter(screening=screening).exclude(content_hash="").update(content_hash="")
+        began = time.perf_counter()
+        report = reports.report_request(screening=screening, user=user)
+        while True:
+            status = Report.objects.filter(pk=report.pk).values_list("status", flat=True).get()
+            if status in (Report.Status.DONE, Report.Status.FAILED):
+                break
+            if time.perf_counter() - began > REPORT_TIMEOUT:
+                raise SystemExit(
+                    f"bench/report.py: report {report.pk} still {status} after {REPORT_TIMEOUT} s\n{worker.output()}"
+                )
+            worker.check_alive()
+            time.sleep(POLL_SECONDS)
+        elapsed = (time.perf_counter() - began) * 1000
+        report.refresh_from_db()
+        if report.status != Report.Status.DONE:
+            raise SystemExit(f"bench/report.py: report {report.pk} failed: {report.error}\n{worker.output()}")
+        queued = (report.started_at - report.created_at).total_seconds() * 1000
+        task = (report.finished_at - report.started_at).total_seconds() * 1000
+        return elapsed, queued, task
+
+    cold, _, _ = once()
+    times, queue, task = [], [], []
+    for _ in range(count):
+        elapsed, queued, in_task = once()
+        times.append(elapsed)
+        queue.append(queued)
+        task.append(in_task)
+    reuse = [once(reuse=True)[0] for _ in range(REUSE_REPORTS)]
+    print(f"end to end: {count} reports through the worker, median {statistics.median(times):.0f} ms", flush=True)
+    return {"times": times, "queue": queue, "task": task, "reuse": reuse, "cold": cold}
+
+
+# The database and the worker.
+
+
+class Worker:
+    """`celery -A config worker` with one process, on its own queue, logging to a file."""
+
+    def __init__(self, env, queue, pool, log_path):
+        self.queue, self.log_path, self.broker_url = queue, log_path, env.get("CELERY_BROKER_URL") or env["REDIS_URL"]
+        self.name = f"{queue}@%h"
+        command = [
+            sys.executable, "-m", "celery", "-A", "config", "worker",
+            f"--pool={pool}", "--concurrency=1", "--prefetch-multiplier=1", "-Q", queue, "-n", self.name,
+            "--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel=INFO",
+        ]  # fmt: skip
+        self.log = open(log_path, "ab")  # noqa: SIM115 (closed in stop)
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.ready_after = None
+
+    def output(self):
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def check_alive(self):
+        if self.process.poll() is not None:
+            raise SystemExit(f"bench/report.py: the worker exited ({self.process.returncode}):\n{self.output()}")
+
+    def wait_ready(self):
+        deadline = time.perf_counter() + WORKER_READY_TIMEOUT
+        while time.perf_counter() < deadline:
+            if " ready." in self.log_path.read_text(errors="replace"):
+                self.ready_after = time.perf_counter() - self.started
+                print(f"worker ready: {self.ready_after:.1f} s", flush=True)
+                return
+            self.check_alive()
+            time.sleep(0.05)
+        raise SystemExit(f"bench/report.py: the worker was not ready after {WORKER_READY_TIMEOUT} s:\n{self.output()}")
+
+    def stop(self):
+        try:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                try:
+                    self.process.wait(timeout=WORKER_STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                    self.process.wait()
+        except ProcessLookupError:
+            pass
+        finally:
+            self.log.close()
+        try:  # the queue's binding; the queue itself went with its last message
+            import redis
+
+            client = redis.Redis.from_url(self.broker_url)
+            try:
+                client.delete(self.queue, f"_kombu.binding.{self.queue}")
+            finally:
+                client.close()
+        except Exception as error:  # the figures are still worth printing
+            print(f"warning: could not tidy the queue {self.queue} in Redis: {error}", file=sys.stderr)
+
+
+def bench_environment(database_url, media_root):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(
+        DATABASE_URL=bench_url(database_url),
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        MEDIA_ROOT=str(media_root),
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def bench_url(database_url):
+    parts = urlsplit(database_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", parts.query, parts.fragment))
+
+
+def maintenance_connection(database_url):
+    import psycopg2
+
+    parts = urlsplit(database_url)
+    connection = psycopg2.connect(
+        host=parts.hostname or "localhost",
+        port=parts.port or 5432,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        dbname=unquote(parts.path.lstrip("/")) or "postgres",
+        connect_timeout=10,
+    )
+    connection.autocommit = True
+    return connection
+
+
+def create_database(database_url):
+    import psycopg2
+
+    try:
+        connection = maintenance_connection(database_url)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+                cursor.execute(f"CREATE DATABASE {BENCH_DB}")
+        finally:
+            connection.close()
+    except psycopg2.Error as error:
+        raise SystemExit(
+            f"bench/report.py: cannot create the database {BENCH_DB} with DATABASE_URL's role (it needs CREATEDB "
+            f"and PostgreSQL 13 or later): {error}"
+        ) from None
+
+
+def drop_database(database_url):
+    try:
+        connection = maintenance_connection(database_url)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        finally:
+            connection.close()
+    except Exception as error:  # the figures are still worth printing
+        print(f"warning: could not drop the database {BENCH_DB}: {error}", file=sys.stderr)
+
+
+def step(what, command, env):
+    began = time.perf_counter()
+    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if completed.returncode:
+        sys.stderr.write(completed.stderr)  # not stdout: create_demo_users prints passwords there
+        raise SystemExit(f"bench/report.py: {what} failed (exit status {completed.returncode})")
+    print(f"{what}: {time.perf_counter() - began:.1f} s", flush=True)
+
+
+def percentile(values, p):
+    """Nearest rank."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
