@@ -8,6 +8,7 @@ HOST_PORT ?= 127.0.0.1:8000
 
 ## make run: the app with demo data on SQLite, tasks in-process, at http://127.0.0.1:8000/
 run: $(VENV)/.app-installed .dev-secret-key
+	.ci/services.sh pdf-libraries
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_trial_data
 	$(PY) manage.py create_demo_users

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start (up) or stop (down) the PostgreSQL and Redis that `make test` needs, on a Debian machine as root
 # without systemd. Installs them from Debian packages when missing, and with them Debian's Chromium for the
-# browser tests (Playwright drives /usr/bin/chromium; it never downloads a browser). Only what `up` started is
-# stopped by `down`; services that were already running are used and left alone. Safe to run again.
+# browser tests (Playwright drives /usr/bin/chromium; it never downloads a browser) and the libraries and fonts
+# WeasyPrint needs for the PDF reports. Only what `up` started is stopped by `down`; services that were already
+# running are used and left alone. Safe to run again.
 set -euo pipefail
 
 STATE_DIR=${SERVICES_DIR:-"$(pwd)/.services"}
@@ -33,13 +34,29 @@ wait_for() {
   return 1
 }
 
+# WeasyPrint (the PDF reports) loads Pango and HarfBuzz at run time; the reports are set in DejaVu.
+pdf_packages_missing() {
+  local package
+  for package in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
+    [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" = "install ok installed" ] || echo "$package"
+  done
+}
+
+# For `make run`: only what the app itself needs on this machine (no services).
+pdf_libraries() {
+  local missing=()
+  mapfile -t missing < <(pdf_packages_missing)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
 up() {
   mkdir -p "$STATE_DIR"
-  : >"$STARTED"
+  touch "$STARTED"  # never emptied here: another run may have started the services and will stop them
   local missing=()
   compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null && command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  mapfile -t -O "${#missing[@]}" missing < <(pdf_packages_missing)
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 
   if ! postgres_running; then
@@ -98,6 +115,7 @@ down() {
 
 case "${1:-}" in
   up) up ;;
+  pdf-libraries) pdf_libraries ;;
   down) down ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|pdf-libraries" >&2; exit 2 ;;
 esac

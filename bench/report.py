@@ -314,7 +314,7 @@ class Worker:
 
             client = redis.Redis.from_url(self.broker_url)
             try:
-                client.delete(self.queue, f"_kombu.binding.{self.queue}")
+                client.delete(self.queue, *(f"_kombu.{kind}.{self.queue}" for kind in ("binding", "binding_permanent")))
             finally:
                 client.close()
         except Exception as error:  # the figures are still worth printing

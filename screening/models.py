@@ -295,7 +295,9 @@ class Report(models.Model):
     screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="reports")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
-    content_hash = models.CharField(max_length=64, blank=True, help_text="Of the screening content it shows.")
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="Of what it shows: the screening's content and its signature."
+    )
     file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
     sha256 = models.CharField("SHA-256 of the file", max_length=64, blank=True)
     error = models.TextField(blank=True)

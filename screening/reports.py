@@ -39,7 +39,7 @@ def report_generate(*, report_id):
             report.started_at = timezone.now()
             report.save(update_fields=["status", "attempts", "started_at", "updated_at"])
         screening = screening_with_outcomes(pk=report.screening_id)
-        report.content_hash = content_hash(screening)
+        report.content_hash = shown_content_hash(screening)
         same = (
             Report.objects.filter(screening=screening, status=Report.Status.DONE, content_hash=report.content_hash)
             .exclude(file="")
@@ -70,6 +70,23 @@ def report_generate(*, report_id):
 
 
 MAX_ATTEMPTS = 6
+
+
+def shown_content_hash(screening):
+    """Identifies what a report shows: the screening's content and its signature, so signing makes a new PDF."""
+    signature = getattr(screening, "signature", None)
+    signed = "unsigned"
+    if signature is not None:
+        signed = "|".join(
+            [
+                signature.signer_name,
+                signature.meaning,
+                signature.signed_at.isoformat(),
+                signature.comment,
+                signature.content_hash,
+            ]
+        )
+    return hashlib.sha256(f"{content_hash(screening)}|{signed}".encode()).hexdigest()
 
 
 def _mark_failed_if_exhausted(report_id, error):
