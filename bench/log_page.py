@@ -27,13 +27,14 @@ import os
 import re
 import secrets
 import signal
-import subprocess
 import sys
 import time
 import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
+
+from throwaway import create_database, database_url_named, drop_database, step
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "trialscreen_bench_log"
@@ -84,7 +85,7 @@ def main():
         return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cleanup below runs
     started = time.perf_counter()
-    create_database(database_url)
+    create_database(database_url, BENCH_DB)
     try:
         return run(args, database_url, started)
     finally:
@@ -92,7 +93,7 @@ def main():
             from django.db import connections
 
             connections.close_all()
-        drop_database(database_url)
+        drop_database(database_url, BENCH_DB)
 
 
 def run(args, database_url, started):
@@ -213,7 +214,7 @@ def report(args, pages, small, results, export_full, export_part, elapsed):
 def bench_environment(database_url):
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env.update(
-        DATABASE_URL=bench_url(database_url),
+        DATABASE_URL=database_url_named(database_url, BENCH_DB),
         DJANGO_SETTINGS_MODULE="config.settings.base",
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
@@ -223,66 +224,6 @@ def bench_environment(database_url):
         PYTHONPATH=str(ROOT),
     )
     return env
-
-
-def bench_url(database_url):
-    parts = urlsplit(database_url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", parts.query, parts.fragment))
-
-
-def maintenance_connection(database_url):
-    import psycopg2
-
-    parts = urlsplit(database_url)
-    connection = psycopg2.connect(
-        host=parts.hostname or "localhost",
-        port=parts.port or 5432,
-        user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        dbname=unquote(parts.path.lstrip("/")) or "postgres",
-        connect_timeout=10,
-    )
-    connection.autocommit = True
-    return connection
-
-
-def create_database(database_url):
-    import psycopg2
-
-    try:
-        connection = maintenance_connection(database_url)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-                cursor.execute(f"CREATE DATABASE {BENCH_DB}")
-        finally:
-            connection.close()
-    except psycopg2.Error as error:
-        raise SystemExit(
-            f"bench/log_page.py: cannot create the database {BENCH_DB} with DATABASE_URL's role (it needs CREATEDB "
-            f"and PostgreSQL 13 or later): {error}"
-        ) from None
-
-
-def drop_database(database_url):
-    try:
-        connection = maintenance_connection(database_url)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        finally:
-            connection.close()
-    except Exception as error:  # the figures are still worth printing
-        print(f"warning: could not drop the database {BENCH_DB}: {error}", file=sys.stderr)
-
-
-def step(what, command, env):
-    began = time.perf_counter()
-    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    if completed.returncode:
-        sys.stderr.write(completed.stdout + completed.stderr)
-        raise SystemExit(f"bench/log_page.py: {what} failed (exit status {completed.returncode})")
-    print(f"{what}: {time.perf_counter() - began:.1f} s", flush=True)
 
 
 # The people and the data.

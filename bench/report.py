@@ -36,7 +36,9 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from throwaway import create_database, database_url_named, drop_database, step
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "trialscreen_bench_report"
@@ -77,11 +79,11 @@ def run(args, database_url, tmp):
     media_root.mkdir()
     env = bench_environment(database_url, media_root)
     worker = None
-    create_database(database_url)
+    create_database(database_url, BENCH_DB)
     try:
         step("migrate", [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
         step("load_trial_data", [sys.executable, "manage.py", "load_trial_data"], env)
-        step("create_demo_users", [sys.executable, "manage.py", "create_demo_users"], env)  # passwords not shown
+        step("create_demo_users", [sys.executable, "manage.py", "create_demo_users"], env, show_output=False)
         step("create_demo_screenings", [sys.executable, "manage.py", "create_demo_screenings"], env)
 
         os.environ.update(env)
@@ -106,7 +108,7 @@ def run(args, database_url, tmp):
             from django.db import connections
 
             connections.close_all()
-        drop_database(database_url)
+        drop_database(database_url, BENCH_DB)
     return report(args, render, floor, e2e, worker, time.perf_counter() - started)
 
 
@@ -324,7 +326,7 @@ class Worker:
 def bench_environment(database_url, media_root):
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env.update(
-        DATABASE_URL=bench_url(database_url),
+        DATABASE_URL=database_url_named(database_url, BENCH_DB),
         DJANGO_SETTINGS_MODULE="config.settings.base",
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
@@ -334,66 +336,6 @@ def bench_environment(database_url, media_root):
         PYTHONUNBUFFERED="1",
     )
     return env
-
-
-def bench_url(database_url):
-    parts = urlsplit(database_url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", parts.query, parts.fragment))
-
-
-def maintenance_connection(database_url):
-    import psycopg2
-
-    parts = urlsplit(database_url)
-    connection = psycopg2.connect(
-        host=parts.hostname or "localhost",
-        port=parts.port or 5432,
-        user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        dbname=unquote(parts.path.lstrip("/")) or "postgres",
-        connect_timeout=10,
-    )
-    connection.autocommit = True
-    return connection
-
-
-def create_database(database_url):
-    import psycopg2
-
-    try:
-        connection = maintenance_connection(database_url)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-                cursor.execute(f"CREATE DATABASE {BENCH_DB}")
-        finally:
-            connection.close()
-    except psycopg2.Error as error:
-        raise SystemExit(
-            f"bench/report.py: cannot create the database {BENCH_DB} with DATABASE_URL's role (it needs CREATEDB "
-            f"and PostgreSQL 13 or later): {error}"
-        ) from None
-
-
-def drop_database(database_url):
-    try:
-        connection = maintenance_connection(database_url)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        finally:
-            connection.close()
-    except Exception as error:  # the figures are still worth printing
-        print(f"warning: could not drop the database {BENCH_DB}: {error}", file=sys.stderr)
-
-
-def step(what, command, env):
-    began = time.perf_counter()
-    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    if completed.returncode:
-        sys.stderr.write(completed.stderr)  # not stdout: create_demo_users prints passwords there
-        raise SystemExit(f"bench/report.py: {what} failed (exit status {completed.returncode})")
-    print(f"{what}: {time.perf_counter() - began:.1f} s", flush=True)
 
 
 def percentile(values, p):

@@ -37,7 +37,9 @@ import time
 from collections import Counter
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
+
+from throwaway import create_database, database_url_named, drop_database, step
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "trialscreen_bench"
@@ -124,7 +126,7 @@ def run(args, database_url, tmp):
     started = time.perf_counter()
     env = bench_environment(database_url, args.conn_max_age)
     server = None
-    create_database(database_url)
+    create_database(database_url, BENCH_DB)
     try:
         step("migrate", [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
         step("load_trial_data", [sys.executable, "manage.py", "load_trial_data"], env)
@@ -168,7 +170,7 @@ def run(args, database_url, tmp):
     finally:
         if server is not None:
             server.stop()
-        drop_database(database_url)
+        drop_database(database_url, BENCH_DB)
 
     return report(args, setup, bare_result, post_result, check, time.perf_counter() - started)
 
@@ -244,7 +246,7 @@ def report(args, setup, bare_result, post_result, check, elapsed):
 def bench_environment(database_url, conn_max_age):
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env.update(
-        DATABASE_URL=bench_url(database_url),
+        DATABASE_URL=database_url_named(database_url, BENCH_DB),
         DJANGO_SETTINGS_MODULE="config.settings.base",
         DEBUG="false",
         ALLOWED_HOSTS=HOST,
@@ -254,66 +256,6 @@ def bench_environment(database_url, conn_max_age):
         PYTHONPATH=str(ROOT),
     )
     return env
-
-
-def bench_url(database_url):
-    parts = urlsplit(database_url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", parts.query, parts.fragment))
-
-
-def maintenance_connection(database_url):
-    import psycopg2
-
-    parts = urlsplit(database_url)
-    connection = psycopg2.connect(
-        host=parts.hostname or "localhost",
-        port=parts.port or 5432,
-        user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        dbname=unquote(parts.path.lstrip("/")) or "postgres",
-        connect_timeout=10,
-    )
-    connection.autocommit = True
-    return connection
-
-
-def create_database(database_url):
-    import psycopg2
-
-    try:
-        connection = maintenance_connection(database_url)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-                cursor.execute(f"CREATE DATABASE {BENCH_DB}")
-        finally:
-            connection.close()
-    except psycopg2.Error as error:
-        raise SystemExit(
-            f"bench/screening_post.py: cannot create the database {BENCH_DB} with DATABASE_URL's role (it needs "
-            f"CREATEDB and PostgreSQL 13 or later): {error}"
-        ) from None
-
-
-def drop_database(database_url):
-    try:
-        connection = maintenance_connection(database_url)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        finally:
-            connection.close()
-    except Exception as error:  # the figures are still worth printing
-        print(f"warning: could not drop the database {BENCH_DB}: {error}", file=sys.stderr)
-
-
-def step(what, command, env):
-    began = time.perf_counter()
-    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    if completed.returncode:
-        sys.stderr.write(completed.stdout + completed.stderr)
-        raise SystemExit(f"bench/screening_post.py: {what} failed (exit status {completed.returncode})")
-    print(f"{what}: {time.perf_counter() - began:.1f} s", flush=True)
 
 
 def free_port():
