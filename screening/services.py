@@ -1,5 +1,7 @@
 """Writes to screenings. Each runs in one transaction: a save either happens whole or not at all."""
 
+from collections import Counter
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -189,9 +191,22 @@ def screening_update(
 
 
 def _replace(related, model, rows, screening):
-    """Delete and re-create a screening's rows, each change in the audit trail."""
+    """Make a screening's rows exactly `rows`, each change in the audit trail. An unchanged set is left alone, so a
+    re-save touches nothing and the trail shows only real changes."""
+    existing = list(related.all())
+    if _as_set(existing, rows) == _as_set(rows, rows):
+        return
     related.all().delete()
     bulk_create_with_history([model(screening=screening, **row) for row in rows], model)
+
+
+def _as_set(items, rows):
+    """Rows as a multiset of their values (in the fields the new rows give), whatever their order."""
+    fields = sorted({name for row in rows for name in row})
+    if not fields:
+        return Counter(len(items) * [()])
+    value = (lambda item, name: item[name]) if items is rows else getattr
+    return Counter(tuple(value(item, name) for name in fields) for item in items)
 
 
 @transaction.atomic

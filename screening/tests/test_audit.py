@@ -80,3 +80,18 @@ def test_a_screening_deleted_outside_the_app_still_leaves_its_trail(screening_fo
     screening.outcomes.all().delete()
     Screening.objects.filter(pk=pk).get().delete()
     assert Screening.history.filter(id=pk, history_type="-").exists()
+
+
+def test_saving_again_without_changes_adds_nothing_to_the_trail(client_for, coordinator, screening_for):
+    screening = screening_for()
+    client = client_for(coordinator)
+    url = reverse("screening:edit", args=[screening.pk])
+    client.post(url, eligible_payload(screening) | {"action": "save"})
+    before = (LabValue.history.count(), Medication.history.count())
+    client.post(url, eligible_payload(screening) | {"action": "save"})
+    assert (LabValue.history.count(), Medication.history.count()) == before
+    client.post(
+        url, eligible_payload(screening, medications=[{"name": "Dilantin", "active": True}]) | {"action": "save"}
+    )
+    assert Medication.history.filter(screening_id=screening.pk, history_type="-").count() == 1
+    assert screening.medications.get().name == "Dilantin"
