@@ -109,8 +109,20 @@ class Context:
 # Composition
 
 
+class _Composite:
+    """All-of and any-of: their inputs and parts are their rules'."""
+
+    __slots__ = ()
+
+    def inputs(self):
+        return set().union(*(rule.inputs() for rule in self.rules))
+
+    def parts(self):
+        return self.rules
+
+
 @dataclass(frozen=True, slots=True)
-class AllOf:
+class AllOf(_Composite):
     rules: tuple
 
     def evaluate(self, ctx):
@@ -122,18 +134,12 @@ class AllOf:
             return _merge(UNKNOWN, [o for o in outcomes if o.status == UNKNOWN])
         return _merge(MET, outcomes)
 
-    def inputs(self):
-        return set().union(*(rule.inputs() for rule in self.rules))
-
-    def parts(self):
-        return self.rules
-
     def describe(self):
         return "all of: " + "; ".join(rule.describe() for rule in self.rules)
 
 
 @dataclass(frozen=True, slots=True)
-class AnyOf:
+class AnyOf(_Composite):
     rules: tuple
 
     def evaluate(self, ctx):
@@ -146,12 +152,6 @@ class AnyOf:
         if any(o.status == UNKNOWN for o in outcomes):
             return _merge(UNKNOWN, outcomes)
         return _merge(NOT_MET, outcomes, joiner="; and ")
-
-    def inputs(self):
-        return set().union(*(rule.inputs() for rule in self.rules))
-
-    def parts(self):
-        return self.rules
 
     def describe(self):
         return "any of: " + " OR ".join(rule.describe() for rule in self.rules)
