@@ -13,8 +13,9 @@ def _dates(state, day):
     return None
 
 
-def candidate_facts(screening):
-    """Expects the screening with its candidate and child rows loaded (see selectors.screening_for_evaluation)."""
+def candidate_facts(screening, rows):
+    """`rows` maps each of the screening's row sets (labs, blood_pressures, therapies, medications, lesions) to its
+    rows: those just saved, so that evaluating after a save reads nothing back."""
     candidate = screening.candidate
     events = {}
     for event in F.EVENTS:
@@ -26,16 +27,15 @@ def candidate_facts(screening):
         therapies = ()
     elif screening.prior_therapy == "yes":
         therapies = tuple(
-            PriorTherapy(t.modality, t.setting, t.agent_list, t.started_on, t.ended_on)
-            for t in screening.therapies.all()
+            PriorTherapy(t.modality, t.setting, t.agent_list, t.started_on, t.ended_on) for t in rows["therapies"]
         )
     medications = None
     if screening.medications_taken == "none":
         medications = ()
     elif screening.medications_taken == "yes":
-        medications = tuple(Medication(m.chart_text, m.purpose or None, m.active) for m in screening.medications.all())
-    readings = tuple(BloodPressure(r.taken_on, r.systolic, r.diastolic) for r in screening.blood_pressures.all())
-    lesions = tuple(Lesion(float(x.size_mm), x.method) for x in screening.lesions.all())
+        medications = tuple(Medication(m.chart_text, m.purpose or None, m.active) for m in rows["medications"])
+    readings = tuple(BloodPressure(r.taken_on, r.systolic, r.diastolic) for r in rows["blood_pressures"])
+    lesions = tuple(Lesion(float(x.size_mm), x.method) for x in rows["lesions"])
     return CandidateFacts(
         birth_date=candidate.birth_date,
         sex=candidate.sex,
@@ -44,7 +44,7 @@ def candidate_facts(screening):
             lab.analyte.code: LabResult(
                 float(lab.value), lab.unit, float(lab.uln) if lab.uln is not None else None, lab.collected_on
             )
-            for lab in screening.labs.all()
+            for lab in rows["labs"]
         },
         grades={
             scale: value

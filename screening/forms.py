@@ -481,7 +481,8 @@ class ScreeningEntry:
             if f"history:{event}" in used:
                 self.main.fields[event].help_text = "Used by " + ", ".join(used[f"history:{event}"])
         self.answers = AnswersForm(data, ruleset=ruleset, initial=AnswersForm.initial_from(screening.answers))
-        existing = {lab.analyte_id: lab for lab in screening.labs.all()}
+        # Bound, the posted values are the truth, as for the row lists below.
+        existing = {} if data is not None else {lab.analyte_id: lab for lab in screening.labs.all()}
         self.labs = [
             LabForm(
                 data,

@@ -6,10 +6,15 @@ CHILD_ROWS = ("labs__analyte", "blood_pressures", "therapies", "medications", "l
 def screening_for_evaluation(*, pk):
     """A screening with everything evaluation and the form read, in a fixed number of queries."""
     return (
-        Screening.objects.select_related("candidate", "trial", "criteria_version", "coordinator")
+        Screening.objects.select_related("candidate", "trial", "criteria_version", "coordinator", "signature")
         .prefetch_related(*CHILD_ROWS)
         .get(pk=pk)
     )
+
+
+def screening_for_entry(*, pk):
+    """A screening with what checking a posted form needs, but not its rows: the post replaces them."""
+    return Screening.objects.select_related("candidate", "trial", "criteria_version", "signature").get(pk=pk)
 
 
 def screening_with_outcomes(*, pk):

@@ -1,7 +1,5 @@
 """Writes to screenings. Each runs in one transaction: a save either happens whole or not at all."""
 
-from collections import Counter
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -51,14 +49,6 @@ def screening_start(*, candidate, trial, cohort, screening_date, coordinator, co
     if copy_from is not None:
         _copy_history(copy_from, screening, everything=corrects is not None)
     return screening
-
-
-def _refuse_if_signed(screening):
-    if Signature.objects.filter(screening=screening).exists():
-        raise ValidationError(
-            "This screening is signed and locked. To correct it, start a correction: a new screening that refers "
-            "to this one."
-        )
 
 
 @transaction.atomic
@@ -148,6 +138,7 @@ DATED_ROWS = (
     ("labs", LabValue, ["analyte", "value", "unit", "uln", "collected_on"]),
     ("blood_pressures", BloodPressureReading, ["taken_on", "systolic", "diastolic"]),
 )
+ENTRY_ROWS = DATED_ROWS + HISTORY_ROWS
 
 
 def _copy_history(source, target, *, everything=False):
@@ -159,84 +150,136 @@ def _copy_history(source, target, *, everything=False):
     target.save()
     for related, model, fields in HISTORY_ROWS + (DATED_ROWS if everything else ()):
         rows = [{name: getattr(row, name) for name in fields} for row in getattr(source, related).all()]
-        _replace(getattr(target, related), model, rows, target)
+        _replace(model, [], rows, target)
 
 
 @transaction.atomic
 def screening_update(
-    *, screening, fields, answers, labs, blood_pressures, therapies, medications, lesions, warnings=()
+    *, screening, fields, answers, labs, blood_pressures, therapies, medications, lesions, warnings=(), evaluate=False
 ):
-    """Replace everything entered for a screening. Any earlier verdict no longer holds until it is evaluated again.
+    """Replace everything entered for a screening. Any earlier verdict no longer holds until it is evaluated again;
+    with `evaluate`, the new entries are evaluated in the same transaction, so a save never leaves a stale verdict.
 
     `labs` maps an Analyte to a dict of value, unit, uln, collected_on; the lists hold dicts of each row's fields.
     """
-    screening = Screening.objects.select_for_update().get(pk=screening.pk)
-    _refuse_if_signed(screening)
+    screening = _locked_unsigned(screening.pk)
     for name in ENTRY_FIELDS:
         if name in fields:
             setattr(screening, name, fields[name])
     screening.answers = {code: value for code, value in answers.items() if value is not None}
     screening.warnings = list(warnings)
-    screening.status = Screening.Status.DRAFT
-    screening.verdict = ""
-    screening.evaluated_at = None
-    screening.save()
-    screening.outcomes.all().delete()
-    _replace(screening.labs, LabValue, [{"analyte": analyte, **row} for analyte, row in labs.items()], screening)
-    _replace(screening.blood_pressures, BloodPressureReading, blood_pressures, screening)
-    _replace(screening.therapies, PriorTherapy, therapies, screening)
-    _replace(screening.medications, Medication, medications, screening)
-    _replace(screening.lesions, Lesion, lesions, screening)
+    stored = _stored_rows(screening)
+    given = {
+        "labs": [{"analyte": analyte, **row} for analyte, row in labs.items()],
+        "blood_pressures": blood_pressures,
+        "therapies": therapies,
+        "medications": medications,
+        "lesions": lesions,
+    }
+    rows = {related: _replace(model, stored[related], given[related], screening) for related, model, _ in ENTRY_ROWS}
+    if evaluate:
+        _evaluate(screening, rows)
+    else:
+        screening.outcomes.all().delete()
+        screening.status = Screening.Status.DRAFT
+        screening.verdict = ""
+        screening.evaluated_at = None
+        screening.save()
     return screening
-
-
-def _replace(related, model, rows, screening):
-    """Make a screening's rows exactly `rows`, each change in the audit trail. An unchanged set is left alone, so a
-    re-save touches nothing and the trail shows only real changes."""
-    existing = list(related.all())
-    if _as_set(existing, rows) == _as_set(rows, rows):
-        return
-    related.all().delete()
-    bulk_create_with_history([model(screening=screening, **row) for row in rows], model)
-
-
-def _as_set(items, rows):
-    """Rows as a multiset of their values (in the fields the new rows give), whatever their order."""
-    fields = sorted({name for row in rows for name in row})
-    if not fields:
-        return Counter(len(items) * [()])
-    value = (lambda item, name: item[name]) if items is rows else getattr
-    return Counter(tuple(value(item, name) for name in fields) for item in items)
 
 
 @transaction.atomic
 def screening_evaluate(*, screening):
     """Evaluate against the screening's own criteria version and store one outcome row per criterion."""
-    screening = screening_for_evaluation(pk=screening.pk)
-    _refuse_if_signed(screening)
-    ruleset = ruleset_for_version(screening.criteria_version)
-    result = ruleset.evaluate(candidate_facts(screening), screening.screening_date, screening.cohort)
-    screening.outcomes.all().delete()
-    CriterionOutcome.objects.bulk_create(
-        CriterionOutcome(
-            screening=screening,
-            order=order,
-            code=criterion.code,
-            kind=criterion.kind,
-            text=criterion.text,
-            summary=criterion.summary,
-            status=criterion.status,
-            reason=criterion.reason,
-            evidence=list(criterion.evidence),
-            missing=[{"field": m.field, "label": m.label} for m in criterion.missing],
-        )
-        for order, criterion in enumerate(result.criteria)
+    screening = _locked_unsigned(screening.pk)
+    return screening, _evaluate(screening, _stored_rows(screening))
+
+
+def _locked_unsigned(pk):
+    """The screening, locked against concurrent saves until the transaction ends; a signed one is refused."""
+    screening = (
+        Screening.objects.select_for_update(of=("self",))
+        .select_related("candidate", "criteria_version", "signature")
+        .get(pk=pk)
     )
+    if screening.is_signed:
+        raise ValidationError(
+            "This screening is signed and locked. To correct it, start a correction: a new screening that refers "
+            "to this one."
+        )
+    return screening
+
+
+def _stored_rows(screening):
+    """The rows stored now; read under the lock, so that no concurrent save slips in between."""
+    rows = {related: getattr(screening, related).all() for related, _, _ in ENTRY_ROWS}
+    rows["labs"] = rows["labs"].select_related("analyte")
+    return {related: list(queryset) for related, queryset in rows.items()}
+
+
+def _replace(model, stored, rows, screening):
+    """Make a screening's rows exactly `rows` (dicts of their fields) and return them as model instances, in the
+    order given. Only rows that changed are deleted or added, so the audit trail shows just the real changes."""
+    fields = sorted({name for row in rows for name in row})
+    unmatched = {}
+    for item in stored:
+        unmatched.setdefault(tuple(getattr(item, name) for name in fields), []).append(item)
+    result, added = [], []
+    for row in rows:
+        same = unmatched.get(tuple(row[name] for name in fields))
+        if same:
+            result.append(same.pop())
+        else:
+            added.append(model(screening=screening, **row))
+            result.append(added[-1])
+    removed = [item.pk for items in unmatched.values() for item in items]
+    if removed:
+        model.objects.filter(pk__in=removed).delete()
+    if added:
+        bulk_create_with_history(added, model)
+    return result
+
+
+OUTCOME_FIELDS = ("code", "order", "kind", "text", "summary", "status", "reason", "evidence", "missing")
+
+
+def _evaluate(screening, rows):
+    ruleset = ruleset_for_version(screening.criteria_version)
+    result = ruleset.evaluate(candidate_facts(screening, rows), screening.screening_date, screening.cohort)
+    _store_outcomes(screening, result.criteria)
     screening.status = Screening.Status.EVALUATED
     screening.verdict = result.verdict.value
     screening.evaluated_at = timezone.now()
-    screening.save(update_fields=["status", "verdict", "evaluated_at", "updated_at"])
-    return screening, result
+    screening.save()
+    return result
+
+
+def _store_outcomes(screening, criteria):
+    """One outcome row per criterion. Only the rows whose outcome changed are replaced: evaluating again after a
+    small correction writes one or two rows, not all of them."""
+    wanted = {
+        criterion.code: [
+            criterion.code,
+            order,
+            criterion.kind,
+            criterion.text,
+            criterion.summary,
+            criterion.status,
+            criterion.reason,
+            list(criterion.evidence),
+            [{"field": m.field, "label": m.label} for m in criterion.missing],
+        ]
+        for order, criterion in enumerate(criteria)
+    }
+    stored = {values[0]: (pk, values) for pk, *values in screening.outcomes.values_list("pk", *OUTCOME_FIELDS)}
+    changed = {code for code, values in wanted.items() if code not in stored or stored[code][1] != values}
+    stale = [pk for code, (pk, _) in stored.items() if code not in wanted or code in changed]
+    if stale:
+        CriterionOutcome.objects.filter(pk__in=stale).delete()
+    CriterionOutcome.objects.bulk_create(
+        CriterionOutcome(screening=screening, **dict(zip(OUTCOME_FIELDS, wanted[code], strict=True)))
+        for code in changed
+    )
 
 
 @transaction.atomic

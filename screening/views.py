@@ -49,7 +49,9 @@ def screening_new(request):
 @permission_required("screening.change_screening", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def screening_edit(request, pk):
-    screening = _screening_or_404(selectors.screening_for_evaluation, pk)
+    # A POST carries every row, so only the form page needs the stored ones.
+    select = selectors.screening_for_evaluation if request.method == "GET" else selectors.screening_for_entry
+    screening = _screening_or_404(select, pk)
     if screening.is_signed:
         messages.error(request, "This screening is signed and locked. To change anything, start a correction.")
         return redirect("screening:detail", pk=screening.pk)
@@ -60,9 +62,9 @@ def screening_edit(request, pk):
     if request.method == "POST":
         if entry.is_valid():
             had_verdict = screening.status == Screening.Status.EVALUATED
-            services.screening_update(screening=screening, **entry.service_arguments())
-            if request.POST.get("action") == "evaluate":
-                services.screening_evaluate(screening=screening)
+            evaluate = request.POST.get("action") == "evaluate"
+            services.screening_update(screening=screening, evaluate=evaluate, **entry.service_arguments())
+            if evaluate:
                 return redirect("screening:detail", pk=screening.pk)
             cleared = (
                 " The earlier verdict no longer holds: choose Save and evaluate for a new one." if had_verdict else ""

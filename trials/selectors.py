@@ -1,6 +1,9 @@
 from django.shortcuts import get_object_or_404
 
 from trials.models import Analyte, Trial
+from trials.ruleset import vocabulary_stamp
+
+_analytes = {}
 
 
 def trial_list():
@@ -23,4 +26,9 @@ def trials_open_for_screening():
 
 
 def analytes_with_units():
-    return list(Analyte.objects.prefetch_related("units").order_by("name"))
+    """Every analyte with its accepted units, for the lab rows of the screening form. Read once per process and again
+    only when the vocabulary stamp changes (an analyte or unit added, edited or deleted), like the compiled rules."""
+    stamp = vocabulary_stamp()
+    if _analytes.get("stamp") != stamp:
+        _analytes.update(stamp=stamp, analytes=list(Analyte.objects.prefetch_related("units").order_by("name")))
+    return _analytes["analytes"]

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection
 from patients.models import Candidate
 from patients.services import candidate_create
 from screening import services
-from screening.models import Screening
+from screening.models import Medication, Screening
 from trials import services as trial_services
 from trials.models import Analyte, CriteriaVersion
 
@@ -118,6 +118,57 @@ def test_evaluate_stores_one_outcome_per_criterion_and_the_verdict(screening_for
     assert "Coumadin 5 mg" in warfarin.reason
     ecog_missing = screening.outcomes.get(code="IN16").missing
     assert ecog_missing == [{"field": "lab:anc", "label": "Absolute neutrophil count result"}]
+
+
+def test_an_update_can_evaluate_in_the_same_step(screening_for):
+    screening = screening_for()
+    versions = Screening.history.filter(id=screening.pk).count()
+    saved = services.screening_update(screening=screening, evaluate=True, **update_arguments())
+    assert (saved.status, saved.verdict) == ("evaluated", "ineligible")
+    assert saved.outcomes.get(code="EX15").status == "not_met"
+    assert Screening.history.filter(id=screening.pk).count() == versions + 1  # one save, already evaluated
+
+
+def test_an_update_without_evaluating_clears_the_verdict(screening_for):
+    screening = screening_for()
+    services.screening_update(screening=screening, evaluate=True, **update_arguments())
+    saved = services.screening_update(screening=screening, **update_arguments())
+    assert (saved.status, saved.verdict, saved.evaluated_at) == ("draft", "", None)
+    assert not saved.outcomes.exists()
+
+
+def test_evaluating_after_a_correction_replaces_only_the_outcomes_that_changed(screening_for):
+    screening = screening_for()
+    services.screening_update(screening=screening, evaluate=True, **update_arguments())
+    before = dict(screening.outcomes.values_list("code", "pk"))
+    services.screening_update(screening=screening, evaluate=True, **update_arguments(medications=[]))
+    after = dict(screening.outcomes.values_list("code", "pk"))
+    assert sorted(after) == sorted(before)
+    changed = {code for code in after if after[code] != before[code]}
+    assert "EX15" in changed  # the warfarin criterion is met now
+    assert "IN01" not in changed
+    assert screening.outcomes.get(code="EX15").status == "met"
+    services.screening_evaluate(screening=screening)
+    assert dict(screening.outcomes.values_list("code", "pk")) == after
+
+
+def test_changing_one_row_leaves_the_others_as_they_were(screening_for):
+    screening = screening_for()
+    lines = [
+        {"name": "Coumadin", "dose": "5 mg", "purpose": "therapeutic", "active": True},
+        {"name": "Lisinopril", "dose": "10 mg", "purpose": "", "active": True},
+    ]
+    services.screening_update(screening=screening, **update_arguments(medications=lines))
+    lisinopril = screening.medications.get(name="Lisinopril").pk
+    services.screening_update(
+        screening=screening, **update_arguments(medications=[lines[1], {**lines[0], "dose": "3 mg"}])
+    )
+    assert sorted(screening.medications.values_list("name", "dose")) == [("Coumadin", "3 mg"), ("Lisinopril", "10 mg")]
+    assert screening.medications.get(name="Lisinopril").pk == lisinopril
+    changes = Medication.history.filter(screening_id=screening.pk).values_list("name", "dose", "history_type")
+    assert sorted(changes) == sorted(
+        [("Coumadin", "5 mg", "+"), ("Lisinopril", "10 mg", "+"), ("Coumadin", "5 mg", "-"), ("Coumadin", "3 mg", "+")]
+    )
 
 
 def test_evaluating_again_replaces_the_outcomes(screening_for):

@@ -123,6 +123,18 @@ def test_compiled_versions_are_cached_until_a_vocabulary_changes(active_version,
     assert second.vocabulary.matcher.match("Marevan 3 mg")[0].drug.generic_name == "warfarin"
 
 
+def test_the_form_s_analytes_are_read_again_when_a_unit_changes(active_version, django_assert_max_num_queries):
+    from trials.models import Analyte, AnalyteUnit
+    from trials.selectors import analytes_with_units
+
+    first = analytes_with_units()
+    with django_assert_max_num_queries(1):
+        assert analytes_with_units() is first
+    AnalyteUnit.objects.create(analyte=Analyte.objects.get(code="anc"), unit="cells/mm3", factor="0.001")
+    anc = next(analyte for analyte in analytes_with_units() if analyte.code == "anc")
+    assert "cells/mm3" in [unit.unit for unit in anc.units.all()]
+
+
 def test_drafts_are_compiled_fresh(active_version):
     draft = services.criteria_version_create_amendment(source=active_version)
     assert ruleset_for_version(draft) is not ruleset_for_version(draft)
