@@ -14,7 +14,7 @@ def screening_for_evaluation(*, pk):
 
 def screening_for_entry(*, pk):
     """A screening with what checking a posted form needs, but not its rows: the post replaces them."""
-    return Screening.objects.select_related("candidate", "trial", "criteria_version", "signature").get(pk=pk)
+    return Screening.objects.select_related("candidate", "criteria_version", "signature").get(pk=pk)
 
 
 def screening_with_outcomes(*, pk):

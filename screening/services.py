@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -150,7 +151,7 @@ def _copy_history(source, target, *, everything=False):
     target.save()
     for related, model, fields in HISTORY_ROWS + (DATED_ROWS if everything else ()):
         rows = [{name: getattr(row, name) for name in fields} for row in getattr(source, related).all()]
-        _replace(model, [], rows, target)
+        _replace(model, target, rows)
 
 
 @transaction.atomic
@@ -161,14 +162,15 @@ def screening_update(
     with `evaluate`, the new entries are evaluated in the same transaction, so a save never leaves a stale verdict.
 
     `labs` maps an Analyte to a dict of value, unit, uln, collected_on; the lists hold dicts of each row's fields.
+    Everything evaluated comes from these arguments and the candidate, so `screening` is not read again; only the
+    fields this function sets are written.
     """
-    screening = _locked_unsigned(screening.pk)
+    _lock_unsigned(screening)
     for name in ENTRY_FIELDS:
         if name in fields:
             setattr(screening, name, fields[name])
     screening.answers = {code: value for code, value in answers.items() if value is not None}
     screening.warnings = list(warnings)
-    stored = _stored_rows(screening)
     given = {
         "labs": [{"analyte": analyte, **row} for analyte, row in labs.items()],
         "blood_pressures": blood_pressures,
@@ -176,7 +178,7 @@ def screening_update(
         "medications": medications,
         "lesions": lesions,
     }
-    rows = {related: _replace(model, stored[related], given[related], screening) for related, model, _ in ENTRY_ROWS}
+    rows = {related: _replace(model, screening, given[related]) for related, model, _ in ENTRY_ROWS}
     if evaluate:
         _evaluate(screening, rows)
     else:
@@ -184,60 +186,66 @@ def screening_update(
         screening.status = Screening.Status.DRAFT
         screening.verdict = ""
         screening.evaluated_at = None
-        screening.save()
+        screening.save(update_fields=UPDATED_FIELDS)
     return screening
 
 
 @transaction.atomic
 def screening_evaluate(*, screening):
-    """Evaluate against the screening's own criteria version and store one outcome row per criterion."""
-    screening = _locked_unsigned(screening.pk)
+    """Evaluate against the screening's own criteria version and store one outcome row per criterion. What is
+    evaluated is read again under the lock: never an entry that another save has since replaced."""
+    _lock_unsigned(screening)
+    screening = Screening.objects.select_related("candidate", "criteria_version").get(pk=screening.pk)
     return screening, _evaluate(screening, _stored_rows(screening))
 
 
-def _locked_unsigned(pk):
-    """The screening, locked against concurrent saves until the transaction ends; a signed one is refused."""
-    screening = (
-        Screening.objects.select_for_update(of=("self",))
-        .select_related("candidate", "criteria_version", "signature")
-        .get(pk=pk)
+UPDATED_FIELDS = (*ENTRY_FIELDS, "answers", "warnings", "status", "verdict", "evaluated_at", "updated_at")
+
+
+def _lock_unsigned(screening):
+    """Lock the screening's row against concurrent saves until the transaction ends; refuse a signed one."""
+    signed = (
+        Screening.objects.select_for_update()
+        .filter(pk=screening.pk)
+        .values_list(Exists(Signature.objects.filter(screening=OuterRef("pk"))), flat=True)
+        .get()
     )
-    if screening.is_signed:
+    if signed:
         raise ValidationError(
             "This screening is signed and locked. To correct it, start a correction: a new screening that refers "
             "to this one."
         )
-    return screening
 
 
 def _stored_rows(screening):
-    """The rows stored now; read under the lock, so that no concurrent save slips in between."""
+    """The rows stored now, as the evaluation reads them; read under the lock, so no concurrent save slips in."""
     rows = {related: getattr(screening, related).all() for related, _, _ in ENTRY_ROWS}
     rows["labs"] = rows["labs"].select_related("analyte")
     return {related: list(queryset) for related, queryset in rows.items()}
 
 
-def _replace(model, stored, rows, screening):
-    """Make a screening's rows exactly `rows` (dicts of their fields) and return them as model instances, in the
-    order given. Only rows that changed are deleted or added, so the audit trail shows just the real changes."""
-    fields = sorted({name for row in rows for name in row})
+def _replace(model, screening, rows):
+    """Make a screening's rows exactly `rows` (dicts of their fields). Only rows that changed are deleted or added, so
+    the audit trail shows just the real changes. Returns `rows` as model instances, in order, for reading only (the
+    unchanged ones are not the stored instances)."""
+    given = [model(screening=screening, **row) for row in rows]
+    columns = [model._meta.get_field(name).attname for name in sorted({name for row in rows for name in row})]
     unmatched = {}
-    for item in stored:
-        unmatched.setdefault(tuple(getattr(item, name) for name in fields), []).append(item)
-    result, added = [], []
-    for row in rows:
-        same = unmatched.get(tuple(row[name] for name in fields))
+    for pk, *values in model.objects.filter(screening=screening).order_by().values_list("pk", *columns):
+        unmatched.setdefault(tuple(values), []).append(pk)
+    added = []
+    for item in given:
+        same = unmatched.get(tuple(getattr(item, column) for column in columns))
         if same:
-            result.append(same.pop())
+            same.pop()
         else:
-            added.append(model(screening=screening, **row))
-            result.append(added[-1])
-    removed = [item.pk for items in unmatched.values() for item in items]
+            added.append(item)
+    removed = [pk for pks in unmatched.values() for pk in pks]
     if removed:
         model.objects.filter(pk__in=removed).delete()
     if added:
         bulk_create_with_history(added, model)
-    return result
+    return given
 
 
 OUTCOME_FIELDS = ("code", "order", "kind", "text", "summary", "status", "reason", "evidence", "missing")
@@ -250,7 +258,7 @@ def _evaluate(screening, rows):
     screening.status = Screening.Status.EVALUATED
     screening.verdict = result.verdict.value
     screening.evaluated_at = timezone.now()
-    screening.save()
+    screening.save(update_fields=UPDATED_FIELDS)
     return result
 
 

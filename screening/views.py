@@ -12,8 +12,8 @@ from screening.audit import audit_entries
 from screening.forms import EnrollmentForm, NewCandidateForm, ScreeningEntry, SignForm, input_anchor
 from screening.integrity import content_hash
 from screening.models import Report, Screening
-from trials.ruleset import ruleset_for_version
-from trials.selectors import analytes_with_units, trials_open_for_screening
+from trials.ruleset import ruleset_for_version, screening_form_vocabulary
+from trials.selectors import trials_open_for_screening
 
 
 @permission_required("screening.view_screening", raise_exception=True)
@@ -55,10 +55,8 @@ def screening_edit(request, pk):
     if screening.is_signed:
         messages.error(request, "This screening is signed and locked. To change anything, start a correction.")
         return redirect("screening:detail", pk=screening.pk)
-    ruleset = ruleset_for_version(screening.criteria_version)
-    entry = ScreeningEntry(
-        screening, ruleset, analytes_with_units(), request.POST if request.method == "POST" else None
-    )
+    ruleset, analytes = screening_form_vocabulary(screening.criteria_version)
+    entry = ScreeningEntry(screening, ruleset, analytes, request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if entry.is_valid():
             had_verdict = screening.status == Screening.Status.EVALUATED

@@ -10,6 +10,7 @@ from screening.rules import AnalyteDef, CriterionSpec, DrugDef, RuleSet, Vocabul
 from trials.models import Analyte, AnalyteUnit, CriteriaVersion, Drug, DrugClass
 
 _cache = {}
+_analytes = {}
 
 
 def vocabulary_load():
@@ -61,9 +62,21 @@ def vocabulary_stamp():
 
 def ruleset_for_version(version):
     """The compiled RuleSet of a criteria version (raises RuleError if a draft's rule cannot be compiled)."""
+    return _ruleset(version, vocabulary_stamp())
+
+
+def screening_form_vocabulary(version):
+    """What the screening form needs, checked against one read of the stamp: the version's RuleSet, and every analyte
+    with its accepted units (for the lab rows)."""
+    stamp = vocabulary_stamp()
+    if _analytes.get("stamp") != stamp:
+        _analytes.update(stamp=stamp, analytes=list(Analyte.objects.prefetch_related("units").order_by("name")))
+    return _ruleset(version, stamp), _analytes["analytes"]
+
+
+def _ruleset(version, stamp):
     if version.status == CriteriaVersion.Status.DRAFT:
         return _compile(version)
-    stamp = vocabulary_stamp()
     cached = _cache.get(version.pk)
     if cached is None or cached[0] != stamp:
         cached = _cache[version.pk] = (stamp, _compile(version))

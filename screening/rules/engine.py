@@ -1,6 +1,7 @@
 """A criteria version compiled for evaluation, and the result of evaluating one candidate."""
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from screening.rules import facts as F
 from screening.rules.outcomes import MET, NOT_APPLICABLE, NOT_MET, Missing, Outcome, unknown, verdict_of
@@ -132,24 +133,33 @@ class RuleSet:
             )
             for cohort in COHORTS
         }
+        # Read by every screening form; a RuleSet never changes, so they are worked out once.
+        self._inputs = self._collect_inputs()
+        self._attestations = self._collect_attestations()
 
     def inputs(self):
         """Input key (as in Missing.field) -> codes of the criteria that read it, in record order."""
+        return self._inputs
+
+    def attestations(self):
+        """question code -> (question text, codes of the criteria that ask it), in record order."""
+        return self._attestations
+
+    def _collect_inputs(self):
         used = {}
         for criterion in self.criteria:
             keys = criterion.rule.inputs() | _applicability_inputs(criterion.spec)
             for key in sorted(keys):
                 used.setdefault(key, []).append(criterion.spec.code)
-        return used
+        return MappingProxyType({key: tuple(codes) for key, codes in used.items()})
 
-    def attestations(self):
-        """question code -> (question text, codes of the criteria that ask it), in record order."""
+    def _collect_attestations(self):
         found = {}
         for criterion in self.criteria:
             for leaf in _leaves(criterion.rule):
                 if isinstance(leaf, Attestation):
                     found.setdefault(leaf.question, (leaf.text, []))[1].append(criterion.spec.code)
-        return found
+        return MappingProxyType({question: (text, tuple(codes)) for question, (text, codes) in found.items()})
 
     def evaluate(self, facts, screening_date, cohort):
         if cohort not in COHORTS:

@@ -6,8 +6,7 @@ from django.utils import timezone
 
 from screening.forms import ScreeningEntry
 from screening.selectors import screening_for_evaluation
-from trials.ruleset import ruleset_for_version
-from trials.selectors import analytes_with_units
+from trials.ruleset import screening_form_vocabulary
 
 ELIGIBLE_ANSWERS = {
     "histology_confirmed": "yes",
@@ -50,7 +49,7 @@ ELIGIBLE_LABS = {
 def blank_payload(screening):
     """What the form posts untouched: every field at its current value, each row list with its rows."""
     screening = screening_for_evaluation(pk=screening.pk)
-    entry = ScreeningEntry(screening, ruleset_for_version(screening.criteria_version), analytes_with_units())
+    entry = ScreeningEntry(screening, *screening_form_vocabulary(screening.criteria_version))
     data = {}
     for form in [entry.main, entry.answers, *entry.labs]:
         for field in form:

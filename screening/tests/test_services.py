@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
+from conftest import PASSWORD
 from patients.models import Candidate
 from patients.services import candidate_create
 from screening import services
@@ -169,6 +170,24 @@ def test_changing_one_row_leaves_the_others_as_they_were(screening_for):
     assert sorted(changes) == sorted(
         [("Coumadin", "5 mg", "+"), ("Lisinopril", "10 mg", "+"), ("Coumadin", "5 mg", "-"), ("Coumadin", "3 mg", "+")]
     )
+
+
+def test_a_screening_signed_since_the_form_was_opened_is_not_changed(screening_for, investigator):
+    opened = screening_for()
+    services.screening_update(screening=opened, evaluate=True, **update_arguments())
+    signed = Screening.objects.get(pk=opened.pk)
+    services.screening_sign(screening=signed, signer=investigator, password=PASSWORD, meaning="confirm_not_eligible")
+    with pytest.raises(ValidationError, match="signed and locked"):
+        services.screening_update(screening=opened, evaluate=True, **update_arguments(medications=[]))
+    assert Screening.objects.get(pk=opened.pk).medications.get().name == "Coumadin"
+
+
+def test_evaluating_reads_the_entries_stored_now_not_those_of_an_older_copy(screening_for):
+    older_copy = screening_for()
+    services.screening_update(screening=Screening.objects.get(pk=older_copy.pk), **update_arguments())
+    screening, _ = services.screening_evaluate(screening=older_copy)
+    assert screening.outcomes.get(code="EX15").status == "not_met"  # the Coumadin saved after the copy was read
+    assert screening.weight_kg == 70
 
 
 def test_evaluating_again_replaces_the_outcomes(screening_for):

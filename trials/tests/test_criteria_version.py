@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 
 from screening.rules import Verdict
 from trials import services
-from trials.models import CriteriaVersion, Criterion
-from trials.ruleset import ruleset_for_version
+from trials.models import Analyte, AnalyteUnit, CriteriaVersion, Criterion
+from trials.ruleset import ruleset_for_version, screening_form_vocabulary
 from trials.tests.test_trial_record import seed_criteria_bullets
 
 
@@ -123,16 +123,18 @@ def test_compiled_versions_are_cached_until_a_vocabulary_changes(active_version,
     assert second.vocabulary.matcher.match("Marevan 3 mg")[0].drug.generic_name == "warfarin"
 
 
-def test_the_form_s_analytes_are_read_again_when_a_unit_changes(active_version, django_assert_max_num_queries):
-    from trials.models import Analyte, AnalyteUnit
-    from trials.selectors import analytes_with_units
-
-    first = analytes_with_units()
+def test_the_form_s_rules_and_analytes_are_read_again_when_a_unit_changes(
+    active_version, django_assert_max_num_queries
+):
+    ruleset, analytes = screening_form_vocabulary(active_version)
     with django_assert_max_num_queries(1):
-        assert analytes_with_units() is first
+        assert screening_form_vocabulary(active_version) == (ruleset, analytes)
     AnalyteUnit.objects.create(analyte=Analyte.objects.get(code="anc"), unit="cells/mm3", factor="0.001")
-    anc = next(analyte for analyte in analytes_with_units() if analyte.code == "anc")
+    new_ruleset, analytes = screening_form_vocabulary(active_version)
+    anc = next(analyte for analyte in analytes if analyte.code == "anc")
     assert "cells/mm3" in [unit.unit for unit in anc.units.all()]
+    assert new_ruleset is not ruleset
+    assert "cells/mm3" in new_ruleset.vocabulary.analytes["anc"].factors
 
 
 def test_drafts_are_compiled_fresh(active_version):
