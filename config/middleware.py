@@ -1,6 +1,32 @@
 """Project middleware."""
 
+import time
+
 from django.utils.cache import patch_cache_control
+
+SESSION_REFRESHED_AT = "_refreshed_at"
+SESSION_REFRESH_EVERY = 60  # seconds
+
+
+class SessionIdleTimeoutMiddleware:
+    """Sessions end SESSION_COOKIE_AGE after the last request. Rather than writing the session on every request (as
+    SESSION_SAVE_EVERY_REQUEST would), a request pushes the expiry back only if it was last pushed a minute or more
+    ago: the timeout is the same to within that minute, and most requests write nothing to the database.
+
+    Sits below SessionMiddleware, which saves a session this marks as changed.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = request.session
+        if session.session_key is not None:
+            now = int(time.time())
+            if now - session.get(SESSION_REFRESHED_AT, 0) >= SESSION_REFRESH_EVERY:
+                session[SESSION_REFRESHED_AT] = now
+        return response
 
 
 class NoStoreForAuthenticatedUsersMiddleware:

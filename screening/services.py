@@ -248,7 +248,9 @@ def _replace(model, screening, rows):
     return given
 
 
-OUTCOME_FIELDS = ("code", "order", "kind", "text", "summary", "status", "reason", "evidence", "missing")
+# What an evaluation decides for each criterion. The rest of an outcome row (order, kind, texts) comes from the
+# screening's criteria version, which never changes once active.
+DECIDED = ("status", "reason", "evidence", "missing")
 
 
 def _evaluate(screening, rows):
@@ -265,28 +267,32 @@ def _evaluate(screening, rows):
 def _store_outcomes(screening, criteria):
     """One outcome row per criterion. Only the rows whose outcome changed are replaced: evaluating again after a
     small correction writes one or two rows, not all of them."""
-    wanted = {
+    decided = {
         criterion.code: [
-            criterion.code,
-            order,
-            criterion.kind,
-            criterion.text,
-            criterion.summary,
             criterion.status,
             criterion.reason,
             list(criterion.evidence),
             [{"field": m.field, "label": m.label} for m in criterion.missing],
         ]
-        for order, criterion in enumerate(criteria)
+        for criterion in criteria
     }
-    stored = {values[0]: (pk, values) for pk, *values in screening.outcomes.values_list("pk", *OUTCOME_FIELDS)}
-    changed = {code for code, values in wanted.items() if code not in stored or stored[code][1] != values}
-    stale = [pk for code, (pk, _) in stored.items() if code not in wanted or code in changed]
+    stored = {code: (pk, values) for pk, code, *values in screening.outcomes.values_list("pk", "code", *DECIDED)}
+    changed = {code for code, values in decided.items() if code not in stored or stored[code][1] != values}
+    stale = [pk for code, (pk, _) in stored.items() if code not in decided or code in changed]
     if stale:
         CriterionOutcome.objects.filter(pk__in=stale).delete()
     CriterionOutcome.objects.bulk_create(
-        CriterionOutcome(screening=screening, **dict(zip(OUTCOME_FIELDS, wanted[code], strict=True)))
-        for code in changed
+        CriterionOutcome(
+            screening=screening,
+            order=order,
+            code=criterion.code,
+            kind=criterion.kind,
+            text=criterion.text,
+            summary=criterion.summary,
+            **dict(zip(DECIDED, decided[criterion.code], strict=True)),
+        )
+        for order, criterion in enumerate(criteria)
+        if criterion.code in changed
     )
 
 

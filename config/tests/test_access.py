@@ -1,11 +1,15 @@
 import re
+import time
 from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from config.middleware import SESSION_REFRESHED_AT
 from conftest import PASSWORD
 
 PUBLIC_URL_NAMES = {"login", "admin:login", "healthz"}
@@ -97,11 +101,33 @@ def test_session_ends_after_thirty_idle_minutes(client_for, coordinator, setting
     assert response.url.startswith(reverse("login"))
 
 
+def idle_for(client, minutes):
+    """As if the session's last request had been `minutes` ago."""
+    session = client.session
+    session[SESSION_REFRESHED_AT] = int(time.time()) - minutes * 60
+    session.save()
+    expiry = timezone.now() + timedelta(minutes=30 - minutes)
+    Session.objects.filter(pk=session.session_key).update(expire_date=expiry)
+    return session.session_key
+
+
 def test_activity_keeps_the_session_alive(client_for, coordinator):
     client = client_for(coordinator)
-    key = client.session.session_key
-    Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=1))
+    key = idle_for(client, 29)
     assert client.get(reverse("home")).status_code == 200
+    assert Session.objects.get(pk=key).expire_date > timezone.now() + timedelta(minutes=29)
+
+
+def test_requests_within_a_minute_do_not_write_the_session(client_for, coordinator):
+    client = client_for(coordinator)
+    key = idle_for(client, 0)
+    expiry = Session.objects.get(pk=key).expire_date
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    assert not [q for q in queries if "django_session" in q["sql"] and q["sql"].startswith(("UPDATE", "INSERT"))]
+    assert Session.objects.get(pk=key).expire_date == expiry
+    idle_for(client, 1)
+    client.get(reverse("home"))
     assert Session.objects.get(pk=key).expire_date > timezone.now() + timedelta(minutes=29)
 
 

@@ -113,7 +113,7 @@ def test_failures_and_the_lockout_are_logged(lockout_on, client, coordinator, ca
 
 def test_sessions_end_after_thirty_idle_minutes():
     assert django_settings.SESSION_COOKIE_AGE == 30 * 60
-    assert django_settings.SESSION_SAVE_EVERY_REQUEST
+    assert "config.middleware.SessionIdleTimeoutMiddleware" in django_settings.MIDDLEWARE
 
 
 @pytest.mark.parametrize("url", ["/", "/trials/NCT00349206/", "/screenings/"])
