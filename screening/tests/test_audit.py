@@ -7,8 +7,8 @@ from django.urls import reverse
 from conftest import PASSWORD
 from patients.models import Candidate
 from screening import services
-from screening.models import LabValue, Medication, Screening, Signature
-from screening.tests.forms_data import eligible_payload
+from screening.models import BloodPressureReading, LabValue, Lesion, Medication, PriorTherapy, Screening, Signature
+from screening.tests.forms_data import eligible_payload, set_rows
 
 
 @pytest.fixture
@@ -82,14 +82,21 @@ def test_a_screening_deleted_outside_the_app_still_leaves_its_trail(screening_fo
     assert Screening.history.filter(id=pk, history_type="-").exists()
 
 
+ROW_MODELS = (LabValue, BloodPressureReading, PriorTherapy, Medication, Lesion)
+
+
 def test_saving_again_without_changes_adds_nothing_to_the_trail(client_for, coordinator, screening_for):
     screening = screening_for()
     client = client_for(coordinator)
     url = reverse("screening:edit", args=[screening.pk])
-    client.post(url, eligible_payload(screening) | {"action": "save"})
-    before = (LabValue.history.count(), Medication.history.count())
-    client.post(url, eligible_payload(screening) | {"action": "save"})
-    assert (LabValue.history.count(), Medication.history.count()) == before
+    therapy = {"modality": "immunotherapy", "setting": "metastatic", "agents": "nivolumab, ipilimumab"}
+    payload = eligible_payload(screening) | {"prior_therapy": "yes", "action": "save"}
+    set_rows(payload, "therapy", [therapy | {"started_on": "2026-01-01", "ended_on": "2026-03-01"}])
+    client.post(url, payload)
+    before = [model.history.count() for model in ROW_MODELS]
+    assert all(before)
+    client.post(url, payload)
+    assert [model.history.count() for model in ROW_MODELS] == before
     client.post(
         url, eligible_payload(screening, medications=[{"name": "Dilantin", "active": True}]) | {"action": "save"}
     )
