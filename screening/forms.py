@@ -258,8 +258,8 @@ class LabForm(WarningsMixin, forms.Form):
     def __init__(self, *args, analyte, needs_uln, criteria, limits, **kwargs):
         super().__init__(*args, prefix=f"lab-{analyte.code}", **kwargs)
         self.analyte, self.needs_uln, self.criteria, self.limits = analyte, needs_uln, criteria, limits
-        units = [u.unit for u in analyte.units.all()]
-        self.fields["unit"].choices = [("", "Choose unit"), *((u, u) for u in units)]
+        self.factors = {u.unit: float(u.factor) for u in analyte.units.all()}
+        self.fields["unit"].choices = [("", "Choose unit"), *((u, u) for u in self.factors)]
         self.fields["value"].error_messages["min_value"] = "A lab value cannot be negative."
         if not needs_uln:
             del self.fields["uln"]
@@ -274,15 +274,14 @@ class LabForm(WarningsMixin, forms.Form):
             if "value" not in self.errors and (cleaned.get("uln") is not None or cleaned.get("collected_on")):
                 self.add_error("value", "Enter the value, or clear this row.")
             return cleaned
-        factors = {u.unit: float(u.factor) for u in self.analyte.units.all()}
         if not unit:
             if "unit" not in self.errors:
                 self.add_error("unit", "Choose the unit the lab reported.")
             return cleaned
-        if unit not in factors:
+        if unit not in self.factors:
             self.add_error("unit", f"Choose one of the units accepted for {self.analyte.name}.")
             return cleaned
-        canonical = float(value) * factors[unit]
+        canonical = float(value) * self.factors[unit]
         analyte = self.analyte
         if analyte.possible_max is not None and canonical > analyte.possible_max:
             self.add_error("value", f"{value} {unit} is not a possible {analyte.name}; check the value and unit.")
