@@ -1,7 +1,9 @@
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -122,9 +124,17 @@ def screening_sign(request, pk):
     screening = _screening_or_404(selectors.screening_with_outcomes, pk)
     form = SignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Re-entering the password counts as a login attempt: django-axes counts the wrong ones and, at its limit,
+        # locks the account here and at the login page alike (AxesMiddleware answers with the locked-out page).
+        credentials = {"username": request.user.get_username()}
+        if not AxesProxyHandler.is_allowed(request, credentials):
+            request.axes_locked_out, request.axes_credentials = True, credentials
+            return HttpResponseForbidden()
         try:
             services.screening_sign(screening=screening, signer=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if "password" in error.message_dict:
+                user_login_failed.send(sender=__name__, credentials=credentials, request=request)
             _add_service_errors(form, error)
         else:
             messages.success(request, "Signed. The screening is now locked.")

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from conftest import PASSWORD
@@ -76,6 +77,22 @@ def test_an_incomplete_screening_cannot_be_signed(investigator, screening_for):
         services.screening_sign(
             screening=screening, signer=investigator, password=PASSWORD, meaning="confirm_not_eligible"
         )
+
+
+def test_wrong_passwords_at_sign_off_lock_the_account_as_at_login(settings, client_for, investigator, evaluated):
+    settings.AXES_ENABLED = True
+    client = client_for(investigator)
+    for attempt in range(1, 5):
+        response = sign(client, evaluated, password="not-the-password")
+        assert response.status_code == 400, f"attempt {attempt}"
+        assert "The password is not correct" in response.content.decode()
+    assert sign(client, evaluated, password="not-the-password").status_code == 429
+    too_late = sign(client, evaluated)  # the right password, once locked
+    assert too_late.status_code == 429
+    assert "Account locked" in too_late.content.decode()
+    assert not Signature.objects.exists()
+    login = Client().post(reverse("login"), {"username": investigator.username, "password": PASSWORD})
+    assert login.status_code == 429
 
 
 def test_a_coordinator_cannot_sign(client_for, coordinator, evaluated):
