@@ -143,8 +143,8 @@ def run(args, database_url, tmp):
         login_all(clients, setup)
 
         def bare(client, index, counter):
-            # Without the session cookie: with it, LoginRequiredMiddleware reads the session and the user, which is
-            # not a bare view any more.
+            # Without the session cookie: with it, the middleware reads the session (idle timeout) and the user
+            # (no-store for logged-in users), which is not a bare view any more.
             status, _, body = client.request("GET", "/healthz/", cookies=args.bare_with_session)
             return status == 200 and body == b"ok", status
 
