@@ -7,7 +7,13 @@ def candidate_search(*, user, query, limit=50):
     query = query.strip()
     if not query:
         return Candidate.objects.none()
-    condition = Q(screening_number__iexact=query) | Q(screening_number__iendswith=query) | Q(initials__iexact=query)
+    condition = (
+        Q(screening_number__iexact=query)
+        | Q(screening_number__iendswith=query)
+        | Q(initials__iexact=query)
+        | Q(screenings__number__iexact=query)
+    )
     if user.has_perm("patients.view_identifiers"):
         condition |= Q(mrn__icontains=query) if len(query) >= 4 else Q(mrn__iexact=query)
-    return Candidate.objects.filter(condition).prefetch_related("screenings").order_by("screening_number")[:limit]
+    matching = Candidate.objects.filter(condition).values("pk")
+    return Candidate.objects.filter(pk__in=matching).prefetch_related("screenings").order_by("screening_number")[:limit]

@@ -41,6 +41,11 @@ def candidate_rescreen(request, pk):
         screening_date=options["screening_date"],
         copy_from=latest,
     )
-    copied = " History was copied from the latest screening: check it against today's chart." if latest else ""
+    copied = (
+        f" History was copied from {latest.number} of {latest.screening_date}: check it against today's chart and add "
+        "anything since. Weight, ECOG, neuropathy, lesions, medications, labs and attestations are entered afresh."
+        if latest
+        else ""
+    )
     messages.success(request, "New screening started; the earlier ones are unchanged." + copied)
     return redirect("screening:edit", pk=screening.pk)

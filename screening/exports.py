@@ -7,6 +7,7 @@ from openpyxl import Workbook
 
 DEIDENTIFIED_COLUMNS = [
     "screening_number",
+    "candidate_number",
     "screening_month",
     "age_years",
     "sex",
@@ -37,6 +38,7 @@ def export_rows(queryset, *, identified):
         candidate = screening.candidate
         signature = getattr(screening, "signature", None)
         row = [
+            screening.number,
             candidate.screening_number,
             screening.screening_date.strftime("%Y-%m"),
             _age(candidate.birth_date, screening.screening_date),

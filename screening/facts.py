@@ -3,6 +3,8 @@
 from screening.rules import BloodPressure, CandidateFacts, LabResult, Lesion, Medication, PriorTherapy
 from screening.rules import facts as F
 
+ROW_SETS = ("labs", "blood_pressures", "therapies", "medications", "lesions")
+
 
 def _dates(state, day):
     """None when the history was not taken (or "yes" without a date yet); () for none; else the date."""
@@ -42,7 +44,11 @@ def candidate_facts(screening, rows):
         weight_kg=float(screening.weight_kg) if screening.weight_kg is not None else None,
         labs={
             lab.analyte.code: LabResult(
-                float(lab.value), lab.unit, float(lab.uln) if lab.uln is not None else None, lab.collected_on
+                float(lab.value),
+                lab.unit,
+                float(lab.uln) if lab.uln is not None else None,
+                lab.collected_on,
+                lab.confirmed,
             )
             for lab in rows["labs"]
         },
@@ -58,3 +64,14 @@ def candidate_facts(screening, rows):
         blood_pressures=readings or None,
         lesions=lesions or None,
     )
+
+
+def stored_facts(screening):
+    """The facts of the rows stored now, as loaded (prefetched) with the screening."""
+    return candidate_facts(screening, {related: list(getattr(screening, related).all()) for related in ROW_SETS})
+
+
+def derived_labs(screening, ruleset):
+    """(analyte name, result) for each lab the engine worked out from others, from the stored entries."""
+    found = ruleset.derived_labs(stored_facts(screening), screening.screening_date)
+    return [(ruleset.vocabulary.analytes[code].name, lab) for code, lab in found.items()]

@@ -2,6 +2,7 @@
 possible values become warnings."""
 
 from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.urls import reverse
@@ -9,8 +10,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from patients.models import Candidate
+from screening.facts import stored_facts
 from screening.models import ENTRY_FIELDS, Lesion, Medication, PriorTherapy, Screening, Signature
 from screening.rules import facts as F
+from screening.rules.vocabulary import IMPOSSIBLE, UNUSUAL
 
 YES_NO = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
 
@@ -23,12 +26,14 @@ FACT_SECTIONS = {
         "tumor_accessible_to_biopsy",
         "agrees_to_provide_sample",
         "brain_metastases",
+        "brain_metastases_treatment_type",
         "brain_metastases_stable",
         "brain_metastases_symptomatic",
         "brain_metastases_on_steroids",
+        "corticosteroid_for_other_reason",
     ],
     "therapy": ["target_lesions_in_regional_field"],
-    "medications": ["hiv_positive"],
+    "medications": ["hiv_positive", "on_antiretroviral_therapy", "anticoagulation"],
     "pregnancy": [
         "childbearing_potential",
         "reproductive_potential",
@@ -152,8 +157,9 @@ class RescreenForm(forms.Form):
         label="Start from the latest screening's history",
         required=False,
         initial=True,
-        help_text="Disease, prior therapy, procedures, medications and lesions are copied for you to check; labs, "
-        "blood pressure and attestations are entered afresh.",
+        help_text="The diagnosis, prior therapy and dated procedures and events are copied for you to check. What "
+        "describes the candidate now (weight, ECOG, neuropathy, lesions, medications, labs, blood pressure, "
+        "pregnancy and the attestations) is entered afresh.",
     )
 
     def clean_screening_date(self):
@@ -248,51 +254,122 @@ def _is_yes_no(code):
 
 
 class LabForm(WarningsMixin, forms.Form):
-    """One analyte: value, the unit the lab reported it in, the lab's ULN (where a rule needs it), and the date."""
+    """One analyte: value, the unit as the lab printed it, the lab's ULN (where a rule needs it), and the date.
+
+    A value outside the analyte's physiological limits is refused, naming the unit it was probably meant in. An
+    unusual one is saved, but the criteria that read it stay unknown until the coordinator ticks the confirmation
+    that appears on the row; the confirmation holds for the value, unit and ULN it was given for, not for a later
+    edit (`confirmed_for` carries what was on the page when it was ticked).
+    """
 
     value = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=4)
-    unit = forms.ChoiceField(required=False)
+    unit = forms.CharField(required=False, max_length=20)
     uln = forms.DecimalField(label="ULN", required=False, max_digits=12, decimal_places=4)
     collected_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    confirmed = forms.BooleanField(required=False, label="Unusual value: I checked the value and unit")
+    confirmed_for = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, analyte, needs_uln, criteria, limits, **kwargs):
+    def __init__(self, *args, analyte, definition, needs_uln, criteria, limits, **kwargs):
         super().__init__(*args, prefix=f"lab-{analyte.code}", **kwargs)
-        self.analyte, self.needs_uln, self.criteria, self.limits = analyte, needs_uln, criteria, limits
-        self.factors = {u.unit: float(u.factor) for u in analyte.units.all()}
-        self.fields["unit"].choices = [("", "Choose unit"), *((u, u) for u in self.factors)]
+        self.analyte, self.definition, self.needs_uln, self.criteria, self.limits = (
+            analyte,
+            definition,
+            needs_uln,
+            criteria,
+            limits,
+        )
+        self.fields["unit"].widget.attrs.update(list=f"units-{analyte.code}", autocomplete="off", size=9)
         self.fields["value"].error_messages["min_value"] = "A lab value cannot be negative."
         if not needs_uln:
             del self.fields["uln"]
+        self.unusual = not self.is_bound and self._unusual_as_stored()  # shown with its confirmation box
 
     def has_value(self):
         return self.is_bound and self.cleaned_data.get("value") is not None
 
+    @property
+    def units(self):
+        return list(self.definition.factors)
+
     def clean(self):
         cleaned = super().clean()
-        value, unit = cleaned.get("value"), cleaned.get("unit")
+        value, unit = cleaned.get("value"), (cleaned.get("unit") or "").strip()
+        cleaned["unit"] = unit
         if value is None:
             if "value" not in self.errors and (cleaned.get("uln") is not None or cleaned.get("collected_on")):
                 self.add_error("value", "Enter the value, or clear this row.")
             return cleaned
         if not unit:
             if "unit" not in self.errors:
-                self.add_error("unit", "Choose the unit the lab reported.")
+                self.add_error("unit", "Enter the unit the lab reported.")
             return cleaned
-        if unit not in self.factors:
-            self.add_error("unit", f"Choose one of the units accepted for {self.analyte.name}.")
+        definition = self.definition
+        if not definition.accepts(unit):
+            self.add_error(
+                "unit", f"'{unit}' is not a unit of {self.analyte.name}; accepted: {', '.join(definition.factors)}."
+            )
             return cleaned
-        canonical = float(value) * self.factors[unit]
-        analyte = self.analyte
-        if analyte.possible_max is not None and canonical > analyte.possible_max:
-            self.add_error("value", f"{value} {unit} is not a possible {analyte.name}; check the value and unit.")
-        elif analyte.plausible_min is not None and not analyte.plausible_min <= canonical <= analyte.plausible_max:
-            self.warn(f"{analyte.abbreviation} {value} {unit} is unusual; check the value and unit.")
         uln = cleaned.get("uln")
         if uln is not None and uln <= 0:
             self.add_error("uln", "The upper limit of normal must be above 0.")
+        self._judge("value", value, unit)
+        if uln is not None and uln > 0:
+            self._judge("uln", uln, unit)
+        confirmed = cleaned.get("confirmed") and cleaned.get("confirmed_for") == self.confirmation_key(value, unit, uln)
+        cleaned["confirmed"] = bool(confirmed and self.unusual)
+        if self.unusual and not cleaned["confirmed"]:
+            self.warn(
+                f"{self.analyte.abbreviation} {self._shown(value, unit, uln)} is unusual{self._hint(value, unit)}: "
+                "tick the confirmation on its row once the value and unit are checked; until then the criteria "
+                "that use it are unknown."
+            )
         self.limits.check(self, "collected_on")
         self._warn_about_age(cleaned.get("collected_on"))
         return cleaned
+
+    def _judge(self, name, number, unit):
+        """Refuse an impossible value, naming the unit it was probably meant in; mark an unusual one."""
+        definition = self.definition
+        verdict = definition.judge(definition.to_canonical(float(number), unit))
+        what = "ULN" if name == "uln" else self.definition.in_sentence
+        if verdict == IMPOSSIBLE:
+            hint = self._hint(number, unit)
+            self.add_error(
+                name, f"{_plain(number)} {unit} is not a possible {what}" + (hint or "; check the value and unit.")
+            )
+        elif verdict == UNUSUAL:
+            self.unusual = True
+
+    def _hint(self, number, unit):
+        likely = self.definition.likely_units(float(number), unit)
+        return f": did you mean {' or '.join(likely)}?" if likely else ""
+
+    def _shown(self, value, unit, uln):
+        return f"{_plain(value)} {unit}" + (f" (ULN {_plain(uln)})" if uln is not None else "")
+
+    @staticmethod
+    def confirmation_key(value, unit, uln):
+        """What a confirmation is for: the value, unit and ULN as they stood when it was ticked."""
+        return "|".join(("" if n is None else _plain(Decimal(str(n)))) for n in (value, uln)) + f"|{unit}"
+
+    @property
+    def current_confirmation_key(self):
+        """The key of what the row shows now, for the page to send back with a ticked confirmation."""
+        source = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else self.initial
+        value, unit, uln = (source.get(k) for k in ("value", "unit", "uln"))
+        return self.confirmation_key(value, unit, uln) if value is not None and unit else ""
+
+    def _unusual_as_stored(self):
+        """On the form page, whether the stored value or ULN asks for a confirmation."""
+        value, unit, uln = (self.initial.get(k) for k in ("value", "unit", "uln"))
+        if value is None or not unit or not self.definition.accepts(unit):
+            return False
+        definition = self.definition
+        return any(
+            definition.judge(definition.to_canonical(float(number), unit)) == UNUSUAL
+            for number in (value, uln)
+            if number is not None
+        )
 
     def _warn_about_age(self, collected_on):
         """The record sets no window for labs, but a coordinator should see an undated or old result."""
@@ -304,7 +381,7 @@ class LabForm(WarningsMixin, forms.Form):
             self.warn(f"{name} was collected {days} days before screening; check a more recent result.")
 
     def row(self):
-        data = {k: self.cleaned_data.get(k) for k in ("value", "unit", "collected_on")}
+        data = {k: self.cleaned_data.get(k) for k in ("value", "unit", "collected_on", "confirmed")}
         data["uln"] = self.cleaned_data.get("uln") if self.needs_uln else None
         return data
 
@@ -326,21 +403,6 @@ class BloodPressureForm(WarningsMixin, forms.Form):
         return cleaned
 
 
-# What the drug list says an agent is, when that contradicts the regimen type chosen for it.
-CHEMOTHERAPY = {"systemic_chemotherapy", "regional_chemotherapy"}
-TARGETED_CLASSES = {"raf_inhibitor", "vegf_inhibitor", "mtor_inhibitor", "mek_inhibitor"}
-
-
-def _kind_of_agent(classes):
-    if "immunotherapy" in classes:
-        return "immunotherapy"
-    if classes & TARGETED_CLASSES:
-        return "targeted_therapy"
-    if classes & {"antineoplastic", "nitrosourea", "mitomycin"}:
-        return "chemotherapy"
-    return None
-
-
 class TherapyForm(forms.ModelForm):
     class Meta:
         model = PriorTherapy
@@ -350,9 +412,11 @@ class TherapyForm(forms.ModelForm):
             "ended_on": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, matcher, **kwargs):
+    def __init__(self, *args, vocabulary, match_url, **kwargs):
         super().__init__(*args, **kwargs)
-        self.matcher = matcher
+        self.vocabulary = vocabulary
+        # As the coordinator types, what each agent matches (or may be a misspelling of) appears below it (htmx).
+        self.fields["agents"].widget.attrs.update(_match_attrs(match_url, "agents"))
 
     def clean(self):
         cleaned = super().clean()
@@ -365,21 +429,32 @@ class TherapyForm(forms.ModelForm):
         return cleaned
 
     def _check_type_against_agents(self, modality, agents):
-        """A regimen filed under the wrong type would escape its washout rule; the drug list knows better."""
+        """The agents decide which criteria see a regimen; a type that none of them is would count it wrongly (a
+        checkpoint inhibitor filed as chemotherapy would meet a chemotherapy washout). Combinations pass as long as
+        one agent is of the type chosen; "Other anticancer therapy" is never contradicted."""
         if not modality or modality == "other":
             return
-        chosen = "chemotherapy" if modality in CHEMOTHERAPY else modality
+        chosen = F.CHEMOTHERAPY if modality in ("systemic_chemotherapy", "regional_chemotherapy") else modality
+        found = []
         for agent in (a.strip() for a in agents.split(",") if a.strip()):
-            for match in self.matcher.match(agent):
-                kind = _kind_of_agent(match.drug.classes)
-                if kind and kind != chosen:
-                    label = {"chemotherapy": "chemotherapy", **{k: v.lower() for k, v in F.MODALITIES.items()}}[kind]
-                    self.add_error(
-                        "modality",
-                        f"{agent} ({match.drug.generic_name}) is {label} in the drug list; choose that type, "
-                        "or check the agent.",
-                    )
-                    return
+            for match in self.vocabulary.matcher.match_agent(agent):
+                found.extend((agent, match, kind) for kind in self.vocabulary.kinds_of(match.drug))
+        if found and chosen not in {kind for _, _, kind in found}:
+            agent, match, kind = found[0]
+            self.add_error(
+                "modality",
+                f"{agent} ({match.drug.generic_name}) is {F.AGENT_KINDS[kind].lower()} in the drug list; choose that "
+                'type (or "Other anticancer therapy" for a mixed regimen), or check the agent.',
+            )
+
+
+def _match_attrs(match_url, kind):
+    return {
+        "hx-get": f"{match_url}?kind={kind}",
+        "hx-trigger": "load, input changed delay:400ms",
+        "hx-target": "next .drug-match",
+        "autocomplete": "off",
+    }
 
 
 class MedicationForm(forms.ModelForm):
@@ -390,14 +465,7 @@ class MedicationForm(forms.ModelForm):
     def __init__(self, *args, match_url, **kwargs):
         super().__init__(*args, **kwargs)
         # As the coordinator types, the drug and classes the line matches appear beside it (htmx).
-        self.fields["name"].widget.attrs.update(
-            {
-                "hx-get": match_url,
-                "hx-trigger": "load, input changed delay:400ms",
-                "hx-target": "next .medication-match",
-                "autocomplete": "off",
-            }
-        )
+        self.fields["name"].widget.attrs.update(_match_attrs(match_url, "medication"))
 
 
 class LesionForm(WarningsMixin, forms.ModelForm):
@@ -482,10 +550,12 @@ class ScreeningEntry:
         self.answers = AnswersForm(data, ruleset=ruleset, initial=AnswersForm.initial_from(screening.answers))
         # Bound, the posted values are the truth, as for the row lists below.
         existing = {} if data is not None else {lab.analyte_id: lab for lab in screening.labs.all()}
+        definitions = ruleset.vocabulary.analytes
         self.labs = [
             LabForm(
                 data,
                 analyte=analyte,
+                definition=definitions[analyte.code],
                 needs_uln=f"lab:{analyte.code}:uln" in used,
                 criteria=used[f"lab:{analyte.code}"],
                 limits=limits,
@@ -494,9 +564,10 @@ class ScreeningEntry:
             for analyte in sorted(analytes, key=lambda a: order.get(f"lab:{a.code}", len(order)))
             if f"lab:{analyte.code}" in used
         ]
+        match_url = reverse("screening:medication_match", args=[screening.pk])
         form_kwargs = {
-            "medication": {"match_url": reverse("screening:medication_match", args=[screening.pk])},
-            "therapy": {"matcher": ruleset.vocabulary.matcher},
+            "medication": {"match_url": match_url},
+            "therapy": {"vocabulary": ruleset.vocabulary, "match_url": match_url},
         }
         self.rows = {
             prefix: formset(
@@ -512,6 +583,16 @@ class ScreeningEntry:
             for prefix, (formset, related, names) in ROW_FORMSETS.items()
         }
         self.used = used
+        # On the form page, what the stored entries lead to that the coordinator should see at the field: answers
+        # that contradict the medication list, and labs worked out from others.
+        self.contradictions, self.derived = {}, {}
+        if data is None:
+            facts = stored_facts(screening)
+            for contradiction in ruleset.contradictions(facts, screening.screening_date):
+                self.contradictions[contradiction.field.partition(":")[2]] = contradiction.message
+            self.derived = ruleset.derived_labs(facts, screening.screening_date)
+        for lab in self.labs:
+            lab.derived = self.derived.get(lab.analyte.code)
 
     def parts(self):
         return [self.main, self.answers, *self.labs, *self.rows.values()]
@@ -577,7 +658,13 @@ class ScreeningEntry:
 def _lab_initial(lab):
     if lab is None:
         return {}
-    return {"value": _plain(lab.value), "unit": lab.unit, "uln": _plain(lab.uln), "collected_on": lab.collected_on}
+    return {
+        "value": _plain(lab.value),
+        "unit": lab.unit,
+        "uln": _plain(lab.uln),
+        "collected_on": lab.collected_on,
+        "confirmed": lab.confirmed,
+    }
 
 
 def _plain(number):

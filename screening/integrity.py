@@ -11,7 +11,7 @@ def screening_content(screening):
     candidate = screening.candidate
     version = screening.criteria_version
     return {
-        "screening": {name: getattr(screening, name) for name in ("pk", *ENTRY_FIELDS, "verdict")},
+        "screening": {name: getattr(screening, name) for name in ("pk", "number", *ENTRY_FIELDS, "verdict")},
         "candidate": {
             "screening_number": candidate.screening_number,
             "initials": candidate.initials,
@@ -20,7 +20,8 @@ def screening_content(screening):
         },
         "answers": screening.answers,
         "labs": sorted(
-            [lab.analyte.code, lab.value, lab.unit, lab.uln, lab.collected_on] for lab in screening.labs.all()
+            [lab.analyte.code, lab.value, lab.unit, lab.uln, lab.collected_on, lab.confirmed]
+            for lab in screening.labs.all()
         ),
         "blood_pressures": sorted([r.taken_on, r.systolic, r.diastolic] for r in screening.blood_pressures.all()),
         "therapies": [[t.modality, t.setting, t.agents, t.started_on, t.ended_on] for t in screening.therapies.all()],

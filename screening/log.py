@@ -42,7 +42,7 @@ def log_screenings(*, filters):
         failed = CriterionOutcome.objects.filter(screening=OuterRef("pk"), code=filters["failed"], status="not_met")
         queryset = queryset.filter(Exists(failed))
     if filters.get("q"):
-        queryset = queryset.filter(candidate__screening_number__icontains=filters["q"].strip())
+        queryset = queryset.filter(number__icontains=filters["q"].strip())
     return queryset.order_by(*SORTS.get(filters.get("sort") or "-date", SORTS["-date"]))
 
 

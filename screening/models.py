@@ -25,6 +25,8 @@ ENTRY_FIELDS = (
     "tumor_sample_date",
     "brain_metastases_treatment",
     "brain_metastases_treatment_date",
+    "brain_metastases_imaging",
+    "brain_metastases_imaging_date",
     "prior_therapy",
     "medications_taken",
 )
@@ -47,6 +49,13 @@ class Screening(models.Model):
         INCOMPLETE = "incomplete", "Incomplete"
 
     candidate = models.ForeignKey("patients.Candidate", on_delete=models.PROTECT, related_name="screenings")
+    number = models.CharField(
+        "screening number",
+        max_length=24,
+        unique=True,
+        editable=False,
+        help_text="The candidate's number and this screening's place among theirs, e.g. SCR-0001-2.",
+    )
     trial = models.ForeignKey("trials.Trial", on_delete=models.PROTECT, related_name="screenings")
     criteria_version = models.ForeignKey("trials.CriteriaVersion", on_delete=models.PROTECT, related_name="+")
     cohort = models.CharField(max_length=6, choices=Cohort.choices)
@@ -84,6 +93,10 @@ class Screening(models.Model):
         "brain metastases treated", max_length=4, choices=HISTORY_CHOICES, blank=True
     )
     brain_metastases_treatment_date = models.DateField("date of the last treatment", null=True, blank=True)
+    brain_metastases_imaging = models.CharField(
+        "brain imaging since treatment", max_length=4, choices=HISTORY_CHOICES, blank=True
+    )
+    brain_metastases_imaging_date = models.DateField("date imaging last showed them stable", null=True, blank=True)
     # Lists: "" not asked yet, "none", or "yes" with rows below.
     prior_therapy = models.CharField("prior anticancer therapy", max_length=4, choices=HISTORY_CHOICES, blank=True)
     medications_taken = models.CharField("concomitant medications", max_length=4, choices=HISTORY_CHOICES, blank=True)
@@ -126,7 +139,7 @@ class Screening(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.candidate.screening_number} · {self.screening_date} · {self.get_cohort_display()}"
+        return f"{self.number} · {self.screening_date} · {self.get_cohort_display()}"
 
     @property
     def is_signed(self):
@@ -140,6 +153,9 @@ class LabValue(models.Model):
     unit = models.CharField(max_length=20)
     uln = models.DecimalField("ULN", max_digits=12, decimal_places=4, null=True, blank=True)
     collected_on = models.DateField(null=True, blank=True)
+    confirmed = models.BooleanField(
+        "unusual value confirmed", default=False, help_text="The coordinator checked an unusual value and its unit."
+    )
     history = HistoricalRecords()
 
     class Meta:

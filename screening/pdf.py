@@ -5,6 +5,7 @@ from pathlib import Path
 from django.template.loader import render_to_string
 from weasyprint import CSS, HTML
 
+from screening.facts import derived_labs
 from trials.ruleset import ruleset_for_version
 
 CONTENT_TYPE = "application/pdf"
@@ -13,7 +14,8 @@ STYLESHEET = CSS(filename=Path(__file__).resolve().parents[1] / "static" / "css"
 
 def report_context(screening, *, generated_by, generated_at):
     """What the report shows. Expects the screening with its outcomes and entries loaded."""
-    vocabulary = ruleset_for_version(screening.criteria_version).vocabulary
+    ruleset = ruleset_for_version(screening.criteria_version)
+    vocabulary = ruleset.vocabulary
     medications = []
     for medication in screening.medications.all():
         matches = vocabulary.matcher.match(medication.chart_text)
@@ -33,6 +35,7 @@ def report_context(screening, *, generated_by, generated_at):
         "outcomes": outcomes,
         "medications": medications,
         "missing": missing,
+        "derived": derived_labs(screening, ruleset),
         "signature": getattr(screening, "signature", None),
         "generated_by": generated_by.get_full_name() or generated_by.get_username(),
         "generated_at": generated_at,
@@ -45,5 +48,5 @@ def render_report(screening, *, generated_by, generated_at):
         "screening/report.html", report_context(screening, generated_by=generated_by, generated_at=generated_at)
     )
     pdf = HTML(string=html).write_pdf(stylesheets=[STYLESHEET])
-    filename = f"eligibility-{screening.candidate.screening_number}-{screening.pk}-{generated_at:%Y%m%d-%H%M%S}.pdf"
+    filename = f"eligibility-{screening.number}-{generated_at:%Y%m%d-%H%M%S}.pdf"
     return filename, CONTENT_TYPE, pdf

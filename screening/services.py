@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from patients.models import Candidate
 from patients.services import candidate_create
 from screening.facts import candidate_facts
 from screening.integrity import content_hash
@@ -30,16 +31,19 @@ from trials.ruleset import ruleset_for_version
 def screening_start(*, candidate, trial, cohort, screening_date, coordinator, corrects=None, copy_from=None):
     """A new draft screening against the trial's criteria version active now; it keeps that version for good.
 
-    With `copy_from`, the history that does not go stale is copied from an earlier screening (disease, prior
-    therapy, procedures, medications, lesions); labs, blood pressure and attestations are entered afresh.
+    It is numbered after the candidate (SCR-0001-2: their second screening); the candidate's row is locked while the
+    number is chosen, so two screenings started at once never share one. With `copy_from`, only the history that
+    stays true is copied from an earlier screening (see `_copy_history`); a correction copies everything.
     """
     try:
         version = trial.criteria_versions.get(status=CriteriaVersion.Status.ACTIVE)
     except CriteriaVersion.DoesNotExist:
         message = f"{trial.nct_id} has no active criteria version; an administrator must publish one."
         raise ValidationError(message) from None
+    candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
     screening = Screening.objects.create(
         candidate=candidate,
+        number=f"{candidate.screening_number}-{candidate.screenings.count() + 1}",
         trial=trial,
         criteria_version=version,
         cohort=cohort,
@@ -130,26 +134,36 @@ def screening_record_enrollment(*, screening, outcome, reason, user):
     return screening
 
 
-HISTORY_ROWS = (
-    ("therapies", PriorTherapy, ["modality", "setting", "agents", "started_on", "ended_on"]),
+HISTORY_ROWS = (("therapies", PriorTherapy, ["modality", "setting", "agents", "started_on", "ended_on"]),)
+CURRENT_ROWS = (
+    ("labs", LabValue, ["analyte", "value", "unit", "uln", "collected_on", "confirmed"]),
+    ("blood_pressures", BloodPressureReading, ["taken_on", "systolic", "diastolic"]),
     ("medications", Medication, ["name", "dose", "purpose", "active"]),
     ("lesions", Lesion, ["site", "size_mm", "method"]),
 )
-DATED_ROWS = (
-    ("labs", LabValue, ["analyte", "value", "unit", "uln", "collected_on"]),
-    ("blood_pressures", BloodPressureReading, ["taken_on", "systolic", "diastolic"]),
-)
-ENTRY_ROWS = DATED_ROWS + HISTORY_ROWS
+ENTRY_ROWS = CURRENT_ROWS + HISTORY_ROWS
+# Fields of the screening that say how the candidate is now: never copied to a later screening.
+CURRENT_FIELDS = ("cohort", "screening_date", "weight_kg", "ecog", "peripheral_neuropathy", "medications_taken")
 
 
 def _copy_history(source, target, *, everything=False):
-    """History that does not go stale; with `everything`, also labs, readings and attestations (a correction)."""
+    """What stays true at a later screening: the diagnosis and other history answers that were a yes, dated events
+    (surgery, radiotherapy, injury, tumor sample, brain-metastasis treatment and imaging) and prior therapy. Weight,
+    ECOG, neuropathy, lesions, medications, labs, readings and attestations describe the candidate on the earlier
+    date and are entered afresh; so is a "none", which only covered the time up to the earlier screening.
+
+    With `everything` (a correction of the same screening), every entry is copied.
+    """
     for name in ENTRY_FIELDS:
-        if name not in ("cohort", "screening_date") or everything:
+        if everything or (name not in CURRENT_FIELDS and getattr(source, name) != "none"):
             setattr(target, name, getattr(source, name))
-    target.answers = {code: value for code, value in source.answers.items() if everything or code in FACTS}
+    target.answers = {
+        code: value
+        for code, value in source.answers.items()
+        if everything or (code in FACTS and FACTS[code].carries_over(value))
+    }
     target.save()
-    for related, model, fields in HISTORY_ROWS + (DATED_ROWS if everything else ()):
+    for related, model, fields in ENTRY_ROWS if everything else HISTORY_ROWS:
         rows = [{name: getattr(row, name) for name in fields} for row in getattr(source, related).all()]
         _replace(model, target, rows)
 

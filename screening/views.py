@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from patients.selectors import candidate_search
 from screening import reports, selectors, services
 from screening.audit import audit_entries
+from screening.facts import derived_labs
 from screening.forms import EnrollmentForm, NewCandidateForm, ScreeningEntry, SignForm, input_anchor
 from screening.integrity import content_hash
 from screening.models import Report, Screening
@@ -43,7 +44,7 @@ def screening_new(request):
     if request.method == "POST" and form.is_valid():
         details = {k: v for k, v in form.cleaned_data.items() if k != "confirm_new_person"}
         screening = services.screening_register(trial=trial, coordinator=request.user, **details)
-        messages.success(request, f"{screening.candidate.screening_number} registered. Enter what the chart says.")
+        messages.success(request, f"{screening.number} registered. Enter what the chart says.")
         return redirect("screening:edit", pk=screening.pk)
     return render(request, "screening/new.html", {"form": form, "trial": trial})
 
@@ -101,6 +102,7 @@ def screening_detail(request, pk):
             "sign_form": SignForm() if _may_sign(request.user, screening) else None,
             "enrollment_form": EnrollmentForm() if _may_record_enrollment(request.user, screening) else None,
             "reports": screening.reports.select_related("requested_by").order_by("-created_at")[:10],
+            "derived": derived_labs(screening, ruleset_for_version(screening.criteria_version)),
         },
     )
 
@@ -186,16 +188,27 @@ def _add_service_errors(form, error):
 @permission_required("screening.change_screening", raise_exception=True)
 @require_GET
 def medication_match(request, pk):
-    """What a medication line matches, shown while the coordinator types it."""
+    """What a medication line, or each agent of a prior regimen, matches while the coordinator types it; a word that
+    matches nothing gets the names it may be a misspelling of, which the coordinator can accept with one click."""
     screening = get_object_or_404(Screening.objects.select_related("criteria_version"), pk=pk)
-    text = next((v for k, v in request.GET.items() if k.endswith("name")), "").strip()
+    agents = request.GET.get("kind") == "agents"
+    field = "agents" if agents else "name"
+    text = next((v for k, v in request.GET.items() if k.endswith(f"-{field}")), "").strip()
     vocabulary = ruleset_for_version(screening.criteria_version).vocabulary
-    matches = vocabulary.matcher.match(text) if text else ()
-    found = [
-        {"drug": m.drug.generic_name, "classes": [vocabulary.drug_classes[c] for c in sorted(m.drug.classes)]}
-        for m in matches
-    ]
-    return render(request, "screening/_medication_match.html", {"text": text, "found": found})
+    parts = [a.strip() for a in text.split(",") if a.strip()] if agents else ([text] if text else [])
+    match = vocabulary.matcher.match_agent if agents else vocabulary.matcher.match
+    lines = []
+    for part in parts:
+        found = [
+            {
+                "drug": m.drug.generic_name,
+                "via": m.matched_name,
+                "classes": [vocabulary.drug_classes[c] for c in sorted(m.drug.classes)],
+            }
+            for m in match(part)
+        ]
+        lines.append({"text": part, "found": found, "suggestions": vocabulary.matcher.suggest(part)})
+    return render(request, "screening/_medication_match.html", {"lines": lines, "agents": agents})
 
 
 @require_GET

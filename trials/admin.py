@@ -23,6 +23,7 @@ from trials.models import (
     Investigator,
     Location,
     OutcomeMeasure,
+    Regimen,
     Trial,
     TrialIdentifier,
 )
@@ -273,15 +274,34 @@ class AnalyteUnitInline(admin.TabularInline):
 
 @admin.register(Analyte)
 class AnalyteAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "code", "abbreviation", "loinc", "canonical_unit"]
+    list_display = ["name", "code", "abbreviation", "loinc", "canonical_unit", "possible_min", "possible_max"]
     search_fields = ["name", "code", "loinc"]
     inlines = [AnalyteUnitInline]
 
 
 @admin.register(DrugClass)
 class DrugClassAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "code"]
-    search_fields = ["name", "code"]
+    list_display = ["name", "code", "therapy_kind", "word_list"]
+    list_filter = ["therapy_kind"]
+    search_fields = ["name", "code", "synonyms"]
+
+    @admin.display(description="class words")
+    def word_list(self, drug_class):
+        return ", ".join(drug_class.synonyms)
+
+
+@admin.register(Regimen)
+class RegimenAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "description", "drug_list"]
+    search_fields = ["name", "synonyms", "description"]
+    filter_horizontal = ["drugs"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("drugs")
+
+    @admin.display(description="drugs")
+    def drug_list(self, regimen):
+        return ", ".join(d.generic_name for d in regimen.drugs.all())
 
 
 @admin.register(Drug)

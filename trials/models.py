@@ -154,7 +154,12 @@ class Investigator(models.Model):
 
 
 class Analyte(models.Model):
-    """A laboratory test the criteria use, with the units labs report it in."""
+    """A laboratory test the criteria use, with the units labs report it in and the values it can take.
+
+    Two ranges, both in the canonical unit: outside the physiological limits (possible_min..possible_max) a value is
+    refused, with the unit it was probably meant in; outside the usual range (plausible_min..plausible_max) the
+    coordinator must confirm value and unit, and until then the criteria that read it are unknown.
+    """
 
     code = models.SlugField(max_length=30, unique=True, help_text="Used by rules, e.g. anc, ast, creatinine.")
     name = models.CharField(max_length=100)
@@ -162,13 +167,16 @@ class Analyte(models.Model):
     loinc = models.CharField("LOINC code", max_length=10, blank=True)
     canonical_unit = models.CharField(max_length=20, help_text="The unit thresholds are compared in.")
     plausible_min = models.FloatField(
-        null=True, blank=True, help_text="In the canonical unit; below this the form warns (but saves)."
+        null=True, blank=True, help_text="In the canonical unit; below this the coordinator must confirm the value."
     )
     plausible_max = models.FloatField(
-        null=True, blank=True, help_text="In the canonical unit; above this the form warns (but saves)."
+        null=True, blank=True, help_text="In the canonical unit; above this the coordinator must confirm the value."
+    )
+    possible_min = models.FloatField(
+        null=True, blank=True, help_text="In the canonical unit; below this the value is refused as impossible."
     )
     possible_max = models.FloatField(
-        null=True, blank=True, help_text="In the canonical unit; above this the value is refused as an error."
+        null=True, blank=True, help_text="In the canonical unit; above this the value is refused as impossible."
     )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -184,7 +192,12 @@ class AnalyteUnit(models.Model):
     """A unit a lab may report an analyte in; value x factor gives the value in the canonical unit."""
 
     analyte = models.ForeignKey(Analyte, on_delete=models.CASCADE, related_name="units")
-    unit = models.CharField(max_length=20)
+    unit = models.CharField(max_length=20, help_text="As the form offers it.")
+    aliases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Other spellings of this same unit, as lab reports and UCUM write it (e.g. 10*3/uL, K/cumm).",
+    )
     factor = models.DecimalField(
         max_digits=20, decimal_places=10, help_text="Multiply a value in this unit by this to get the canonical unit."
     )
@@ -200,9 +213,25 @@ class AnalyteUnit(models.Model):
 
 
 class DrugClass(models.Model):
+    class TherapyKind(models.TextChoices):
+        CHEMOTHERAPY = "chemotherapy", "Chemotherapy"
+        TARGETED_THERAPY = "targeted_therapy", "Targeted therapy"
+        IMMUNOTHERAPY = "immunotherapy", "Biologic or immunotherapy"
+
     code = models.SlugField(max_length=40, unique=True, help_text="Used by rules, e.g. enzyme_inducing_aed.")
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
+    therapy_kind = models.CharField(
+        max_length=20,
+        choices=TherapyKind.choices,
+        blank=True,
+        help_text="What a prior regimen containing a member counts as, whatever regimen type was chosen for it.",
+    )
+    synonyms = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Words charts use for the class itself, in place of a drug (e.g. DOAC, LMWH, G-CSF).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -229,6 +258,23 @@ class Drug(models.Model):
 
     def __str__(self):
         return self.generic_name
+
+
+class Regimen(models.Model):
+    """A named combination as charts write it (FOLFOX, R-CHOP, carbo/paclitaxel): it stands for its drugs."""
+
+    name = models.CharField(max_length=60, unique=True, help_text="As charts write it, e.g. FOLFOX.")
+    synonyms = models.JSONField(default=list, blank=True, help_text="Other spellings, e.g. FOLFOX-6, mFOLFOX6.")
+    description = models.CharField(max_length=300, blank=True)
+    drugs = models.ManyToManyField(Drug, related_name="regimens")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(m2m_fields=[drugs])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
 
 
 class CriteriaVersion(models.Model):

@@ -7,33 +7,52 @@ and a stamp of the vocabularies (editing a drug or a unit invalidates it). Draft
 from django.db import connection
 
 from screening.rules import AnalyteDef, CriterionSpec, DrugDef, RuleSet, Vocabulary, compile_rule
-from trials.models import Analyte, AnalyteUnit, CriteriaVersion, Drug, DrugClass
+from screening.rules.vocabulary import RegimenDef
+from trials.models import Analyte, AnalyteUnit, CriteriaVersion, Drug, DrugClass, Regimen
 
 _cache = {}
 _analytes = {}
 
 
 def vocabulary_load():
-    analytes = {
-        analyte.code: AnalyteDef(
-            analyte.code,
-            analyte.name,
-            analyte.abbreviation,
-            analyte.canonical_unit,
-            {unit.unit: float(unit.factor) for unit in analyte.units.all()},
-        )
-        for analyte in Analyte.objects.prefetch_related("units")
-    }
+    analytes = {analyte.code: analyte_def(analyte) for analyte in Analyte.objects.prefetch_related("units")}
     drugs = tuple(
         DrugDef(
             drug.generic_name,
             tuple(drug.synonyms) + tuple(drug.brand_names),
             frozenset(drug_class.code for drug_class in drug.classes.all()),
+            brand=next(iter(drug.brand_names), None),
         )
         for drug in Drug.objects.prefetch_related("classes")
     )
-    drug_classes = dict(DrugClass.objects.values_list("code", "name"))
-    return Vocabulary(analytes, drugs, drug_classes)
+    classes = list(DrugClass.objects.all())
+    regimens = tuple(
+        RegimenDef(regimen.name, tuple(regimen.synonyms), tuple(d.generic_name for d in regimen.drugs.all()))
+        for regimen in Regimen.objects.prefetch_related("drugs")
+    )
+    return Vocabulary(
+        analytes,
+        drugs,
+        {c.code: c.name for c in classes},
+        {c.code: c.therapy_kind for c in classes if c.therapy_kind},
+        {c.code: tuple(c.synonyms) for c in classes if c.synonyms},
+        regimens,
+    )
+
+
+def analyte_def(analyte):
+    """The engine's view of an analyte: its units with their spellings, and its ranges. Expects units prefetched."""
+    units = analyte.units.all()
+    return AnalyteDef(
+        analyte.code,
+        analyte.name,
+        analyte.abbreviation,
+        analyte.canonical_unit,
+        {unit.unit: float(unit.factor) for unit in units},
+        {alias: unit.unit for unit in units for alias in unit.aliases},
+        (analyte.plausible_min, analyte.plausible_max),
+        (analyte.possible_min, analyte.possible_max),
+    )
 
 
 def criterion_spec(criterion):
@@ -50,10 +69,10 @@ def criterion_spec(criterion):
 
 
 def vocabulary_stamp():
-    """Changes whenever a drug, drug class, analyte or unit is added, edited or deleted. One query."""
+    """Changes whenever a drug, drug class, regimen, analyte or unit is added, edited or deleted. One query."""
     sql = " UNION ALL ".join(
         f"SELECT '{model._meta.db_table}', COUNT(*), MAX(updated_at) FROM {model._meta.db_table}"
-        for model in (Drug, DrugClass, Analyte, AnalyteUnit)
+        for model in (Drug, DrugClass, Regimen, Analyte, AnalyteUnit)
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)

@@ -4,8 +4,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from screening.rules import facts as F
+from screening.rules.consistency import CHECKS
 from screening.rules.outcomes import MET, NOT_APPLICABLE, NOT_MET, Missing, Outcome, unknown, verdict_of
-from screening.rules.rules import Attestation, Context
+from screening.rules.rules import DERIVED_LABS, Attestation, Context
 from screening.rules.specs import RuleError, compile_rule
 
 COHORTS = {"phase1": "Phase I", "phase2": "Phase II"}
@@ -133,6 +134,12 @@ class RuleSet:
             )
             for cohort in COHORTS
         }
+        # The consistency checks that guard an input some criterion reads, each with the positions it guards.
+        self._checks = tuple(
+            (check, frozenset(i for i, c in enumerate(self.criteria) if c.rule.inputs() & check.guards))
+            for check in CHECKS
+        )
+        self._checks = tuple((check, guarded) for check, guarded in self._checks if guarded)
         # Read by every screening form; a RuleSet never changes, so they are worked out once.
         self._inputs = self._collect_inputs()
         self._attestations = self._collect_attestations()
@@ -147,8 +154,12 @@ class RuleSet:
 
     def _collect_inputs(self):
         used = {}
-        for criterion in self.criteria:
-            keys = criterion.rule.inputs() | _applicability_inputs(criterion.spec)
+        asked = {
+            i: {f"answer:{code}" for check, guarded in self._checks if i in guarded for code in check.asks}
+            for i in range(len(self.criteria))
+        }
+        for i, criterion in enumerate(self.criteria):
+            keys = criterion.rule.inputs() | _applicability_inputs(criterion.spec) | asked[i]
             for key in sorted(keys):
                 used.setdefault(key, []).append(criterion.spec.code)
         return MappingProxyType({key: tuple(codes) for key, codes in used.items()})
@@ -160,6 +171,22 @@ class RuleSet:
                 if isinstance(leaf, Attestation):
                     found.setdefault(leaf.question, (leaf.text, []))[1].append(criterion.spec.code)
         return MappingProxyType({question: (text, tuple(codes)) for question, (text, codes) in found.items()})
+
+    def contradictions(self, facts, screening_date):
+        """Every answer that contradicts the medication list, for the form to show at its field."""
+        ctx = Context(facts, screening_date, self.vocabulary)
+        return [c for c in (check.find(ctx) for check, _ in self._checks) if c is not None]
+
+    def derived_labs(self, facts, screening_date):
+        """Labs the lab did not report that the engine works out from others (the ANC from the differential)."""
+        ctx = Context(facts, screening_date, self.vocabulary)
+        found = {}
+        for code in DERIVED_LABS:
+            analyte = self.vocabulary.analytes.get(code)
+            lab = ctx.lab(analyte)[0] if analyte is not None else None
+            if lab is not None and lab.source:
+                found[code] = lab
+        return found
 
     def evaluate(self, facts, screening_date, cohort):
         if cohort not in COHORTS:
@@ -173,7 +200,20 @@ class RuleSet:
                 outcomes.append(fixed)
             else:
                 outcomes.append(_evaluate_conditional(conditional, ctx))
+        for check, guarded in self._checks:
+            contradiction = check.find(ctx)
+            if contradiction is not None:
+                for i in guarded:
+                    if outcomes[i].status != NOT_APPLICABLE:
+                        outcomes[i] = _unresolved(contradiction)
         return Result(verdict_of({o.status for o in outcomes}), self.specs, tuple(outcomes))
+
+
+def _unresolved(contradiction):
+    return unknown(
+        f"{contradiction.message} (unknown until resolved)",
+        Missing(contradiction.field, "Resolve: " + contradiction.message),
+    )
 
 
 def _leaves(rule):

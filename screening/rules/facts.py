@@ -13,7 +13,15 @@ SEXES = {FEMALE: "Female", MALE: "Male"}
 
 PROPHYLACTIC = "prophylactic"
 THERAPEUTIC = "therapeutic"
-PURPOSES = {PROPHYLACTIC: "Prophylactic (low dose)", THERAPEUTIC: "Therapeutic (full dose)"}
+AS_NEEDED = "as_needed"
+SUPPLEMENT = "supplement"
+PURPOSES = {
+    PROPHYLACTIC: "Prophylactic (low dose)",
+    THERAPEUTIC: "Therapeutic (full dose)",
+    AS_NEEDED: "As needed",
+    SUPPLEMENT: "Supplement",
+}
+DOSE_PURPOSES = frozenset({PROPHYLACTIC, THERAPEUTIC})  # the purposes that say which dose a rule is about
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +30,10 @@ class FactDef:
 
     label: str
     choices: dict | None = None  # None: yes/no
+    history: bool = False  # a recorded yes (or choice) stays true at a later screening, so it is copied to it
+
+    def carries_over(self, value):
+        return self.history and value is not None and (self.choices is not None or value is True)
 
     def accepts(self, value):
         return isinstance(value, bool) if self.choices is None else value in self.choices
@@ -33,7 +45,7 @@ class FactDef:
 
 
 FACTS = {
-    "histology_confirmed": FactDef("Melanoma confirmed histologically or cytologically"),
+    "histology_confirmed": FactDef("Melanoma confirmed histologically or cytologically", history=True),
     "melanoma_stage": FactDef(
         "Melanoma stage",
         {
@@ -53,6 +65,7 @@ FACTS = {
             "unknown_primary": "Unknown primary",
             "choroidal": "Choroidal (uveal)",
         },
+        history=True,
     ),
     "tumor_accessible_to_biopsy": FactDef("Tumor accessible to biopsy"),
     "agrees_to_provide_sample": FactDef("Agrees to provide the archived tumor sample for this study"),
@@ -62,12 +75,31 @@ FACTS = {
     "uses_contraception": FactDef("Agrees to effective contraception during and for 30 days after treatment"),
     "childbearing_potential": FactDef("Of childbearing potential"),
     "reproductive_potential": FactDef("Fertile (of reproductive potential, any sex)"),
-    "hiv_positive": FactDef("HIV-positive"),
+    "hiv_positive": FactDef("HIV-positive", history=True),
+    "on_antiretroviral_therapy": FactDef("Receiving combination antiretroviral therapy (HIV-positive candidates)"),
+    "anticoagulation": FactDef(
+        "Anticoagulation, as the chart states it",
+        {"none": "None", "prophylactic": "Prophylactic (low dose)", "therapeutic": "Therapeutic (full dose)"},
+    ),
     "target_lesions_in_regional_field": FactDef("All target lesions lie within a prior regional treatment field"),
-    "brain_metastases": FactDef("Known brain metastases"),
-    "brain_metastases_stable": FactDef("Brain metastases stable, no radiographic recurrence since treatment"),
+    "brain_metastases": FactDef("Known brain metastases", history=True),
+    "brain_metastases_treatment_type": FactDef(
+        "Treatment of the brain metastases",
+        {
+            "resection": "Complete resection",
+            "whole_brain_rt": "Whole-brain radiotherapy",
+            "radiosurgery": "Stereotactic radiosurgery",
+            "combined": "More than one of these",
+            "other": "Other, or not treated locally",
+        },
+        history=True,
+    ),
+    "brain_metastases_stable": FactDef("Latest brain imaging shows the metastases stable, with no recurrence"),
     "brain_metastases_symptomatic": FactDef("Brain metastases symptomatic"),
     "brain_metastases_on_steroids": FactDef("Needs steroids for brain metastases"),
+    "corticosteroid_for_other_reason": FactDef(
+        "A corticosteroid on the medication list is for another reason, not the brain metastases"
+    ),
 }
 
 SCALES = {
@@ -80,6 +112,7 @@ EVENTS = {
     "radiotherapy": "Radiotherapy",
     "traumatic_injury": "Traumatic injury",
     "brain_metastases_treatment": "Treatment of brain metastases (resection, whole-brain RT or radiosurgery)",
+    "brain_metastases_imaging": "Brain imaging showing the metastases stable",
     "tumor_sample": "Tumor sample collection",
 }
 
@@ -95,6 +128,16 @@ SETTINGS = {
     "metastatic": "Metastatic or unresectable melanoma",
     "adjuvant": "Adjuvant or neoadjuvant, melanoma",
     "other_cancer": "Another cancer",
+    "not_documented": "Not documented",
+}
+NOT_DOCUMENTED = "not_documented"
+
+# What the drugs of a prior regimen can make it, whatever regimen type was chosen (DrugClass.therapy_kind).
+CHEMOTHERAPY = "chemotherapy"
+AGENT_KINDS = {
+    CHEMOTHERAPY: "Chemotherapy",
+    "targeted_therapy": "Targeted therapy",
+    "immunotherapy": "Biologic or immunotherapy",
 }
 
 MEASUREMENT_METHODS = {
@@ -110,6 +153,8 @@ class LabResult:
     unit: str
     uln: float | None = None  # upper limit of normal reported with this result, in the same unit
     collected_on: date | None = None
+    confirmed: bool = False  # the coordinator checked an unusual value and its unit
+    source: str | None = None  # how a value the lab did not report was worked out (e.g. ANC from WBC x neutrophil %)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +176,7 @@ class PriorTherapy:
 @dataclass(frozen=True, slots=True)
 class Medication:
     text: str
-    purpose: str | None = None  # PROPHYLACTIC, THERAPEUTIC or None (not stated)
+    purpose: str | None = None  # a key of PURPOSES, or None (not stated)
     active: bool = True
 
 

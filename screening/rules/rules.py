@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from screening.rules import facts as F
+from screening.rules.facts import LabResult
 from screening.rules.outcomes import MET, NOT_MET, UNKNOWN, Missing, Outcome, met, not_met, unknown
-from screening.rules.vocabulary import UnitError
+from screening.rules.vocabulary import IMPOSSIBLE, UNUSUAL, UnitError
 
 COMPARISONS = {
     ">=": (operator.ge, "≥", "is at least", "is below the minimum of"),
@@ -69,10 +70,22 @@ def fmt_date(day):
     return day.isoformat()
 
 
+# A lab the lab did not report, worked out from others: analyte -> the analytes it is computed from.
+DERIVED_LABS = {"anc": ("wbc", "neutrophils_pct")}
+
+
 class Context:
     """One candidate on one screening date, with the lookups several rules share computed once."""
 
-    __slots__ = ("_medication_classes", "_medication_matches", "facts", "on", "vocabulary")
+    __slots__ = (
+        "_labs",
+        "_medication_classes",
+        "_medication_matches",
+        "_therapy_profiles",
+        "facts",
+        "on",
+        "vocabulary",
+    )
 
     def __init__(self, facts, on, vocabulary):
         self.facts = facts
@@ -80,6 +93,8 @@ class Context:
         self.vocabulary = vocabulary
         self._medication_matches = None
         self._medication_classes = None
+        self._labs = {}
+        self._therapy_profiles = {}
 
     def age_years(self):
         born = self.facts.birth_date
@@ -88,7 +103,21 @@ class Context:
         return self.on.year - born.year - ((self.on.month, self.on.day) < (born.month, born.day))
 
     def agent_matches(self, agent):
-        return self.vocabulary.matcher.match(agent)
+        return self.vocabulary.matcher.match_agent(agent)
+
+    def lab(self, analyte):
+        """(result, value in the canonical unit, None) when usable, else (None, None, why it is unknown)."""
+        found = self._labs.get(analyte.code)
+        if found is None:
+            found = self._labs[analyte.code] = _read_lab(self, analyte)
+        return found
+
+    def therapy_profile(self, therapy):
+        """What a prior regimen's agents make it, matched once per candidate."""
+        profile = self._therapy_profiles.get(therapy)
+        if profile is None:
+            profile = self._therapy_profiles[therapy] = TherapyProfile.of(therapy, self)
+        return profile
 
     def active_medication_matches(self):
         """(medication, matched drugs) for every active medication, matched once per candidate."""
@@ -98,10 +127,10 @@ class Context:
         return self._medication_matches
 
     def medication_classes(self):
-        """Every class among the active medications, and whether any medication matched no drug."""
+        """Every class the active medications are or may be in, and whether any medication matched no drug."""
         if self._medication_classes is None:
             matched = self.active_medication_matches()
-            classes = frozenset(c for _, matches in matched for m in matches for c in m.drug.classes)
+            classes = frozenset(c for _, matches in matched for m in matches for c in m.drug.possible_classes)
             self._medication_classes = (classes, any(not matches for _, matches in matched))
         return self._medication_classes
 
@@ -190,34 +219,97 @@ def _merge(status, outcomes, joiner="; "):
 
 
 def _lab_missing(analyte):
+    if analyte.code in DERIVED_LABS:
+        return Missing(f"lab:{analyte.code}", f"{analyte.name} result (or the WBC and neutrophil %)")
     return Missing(f"lab:{analyte.code}", f"{analyte.name} result")
 
 
 def _lab_evidence(analyte, lab):
     taken = f" on {fmt_date(lab.collected_on)}" if lab.collected_on else ""
     uln = f" (ULN {with_unit(lab.uln, lab.unit)})" if lab.uln is not None else ""
-    return (f"{analyte.abbreviation} {with_unit(lab.value, lab.unit)}{uln}{taken}",)
+    how = f" ({lab.source})" if lab.source else ""
+    checked = " (unusual; value and unit confirmed by the coordinator)" if lab.confirmed and not lab.source else ""
+    return (f"{analyte.abbreviation} {with_unit(lab.value, lab.unit)}{uln}{how}{checked}{taken}",)
 
 
-def _lab_reading(ctx, analyte):
-    """(the result, None) when usable, else (None, why it is unknown)."""
+def _read_lab(ctx, analyte):
+    """A lab as a rule may use it: reported (or worked out from others), dated no later than the screening, in an
+    accepted unit, possible, and either usual or confirmed by the coordinator. Otherwise unknown, saying why."""
     lab = ctx.facts.labs.get(analyte.code)
     if lab is None:
-        return None, unknown(lambda: f"{analyte.abbreviation} not entered", _lab_missing(analyte))
+        if analyte.code in DERIVED_LABS:
+            return _derived_lab(ctx, analyte)
+        return None, None, unknown(lambda: f"{analyte.abbreviation} not entered", _lab_missing(analyte))
     if lab.collected_on is not None and lab.collected_on > ctx.on:
-        return None, unknown(
-            lambda: f"{analyte.abbreviation} dated {fmt_date(lab.collected_on)}, after the screening date",
-            _lab_missing(analyte),
+        return (
+            None,
+            None,
+            unknown(
+                lambda: f"{analyte.abbreviation} dated {fmt_date(lab.collected_on)}, after the screening date",
+                _lab_missing(analyte),
+            ),
         )
-    return lab, None
-
-
-def _in_canonical(analyte, lab):
-    """(value in the canonical unit, None), or (None, unknown outcome) for a unit the analyte does not accept."""
     try:
-        return analyte.to_canonical(lab.value, lab.unit), None
+        value = analyte.to_canonical(lab.value, lab.unit)
+        uln = analyte.to_canonical(lab.uln, lab.unit) if lab.uln is not None else None
     except UnitError as error:
-        return None, unknown(str(error), _lab_missing(analyte))
+        return None, None, unknown(str(error), _lab_missing(analyte))
+    judged = {analyte.judge(value), *(() if uln is None else (analyte.judge(uln),))}
+    if IMPOSSIBLE in judged:
+        return (
+            None,
+            None,
+            unknown(
+                lambda: f"{_shown_lab(analyte, lab)} is not a possible {analyte.in_sentence}: check the value and unit",
+                Missing(f"lab:{analyte.code}", f"{analyte.name}: check the value and unit"),
+            ),
+        )
+    if UNUSUAL in judged and not lab.confirmed:
+        return (
+            None,
+            None,
+            unknown(
+                lambda: f"{_shown_lab(analyte, lab)} is unusual: confirm the value and unit",
+                Missing(f"lab:{analyte.code}", f"{analyte.name}: confirm the value and unit"),
+            ),
+        )
+    return lab, value, None
+
+
+def _shown_lab(analyte, lab):
+    uln = f" (ULN {with_unit(lab.uln, lab.unit)})" if lab.uln is not None else ""
+    return f"{analyte.abbreviation} {with_unit(lab.value, lab.unit)}{uln}"
+
+
+def _derived_lab(ctx, analyte):
+    """The ANC from a count the lab reported only as a differential: WBC x neutrophil % / 100, from one count."""
+    analytes = ctx.vocabulary.analytes
+    parts = [analytes.get(code) for code in DERIVED_LABS[analyte.code]]
+    if None in parts or any(part.code not in ctx.facts.labs for part in parts):
+        return None, None, unknown(lambda: f"{analyte.abbreviation} not entered", _lab_missing(analyte))
+    (wbc, wbc_count, problem), (percent, share, other) = (ctx.lab(part) for part in parts)
+    if problem or other:
+        return None, None, problem or other
+    if wbc.collected_on != percent.collected_on:
+        return (
+            None,
+            None,
+            unknown(
+                lambda: (
+                    f"{analyte.abbreviation} not entered, and the WBC and neutrophil % are from different dates "
+                    f"({wbc.collected_on or 'undated'} and {percent.collected_on or 'undated'}): enter the "
+                    f"{analyte.abbreviation}, or both from one count"
+                ),
+                _lab_missing(analyte),
+            ),
+        )
+    value = wbc_count * share / 100
+    source = (
+        f"computed from WBC {with_unit(wbc.value, wbc.unit)} x neutrophils {fmt(percent.value)}%, "
+        f"as the lab reported no {analyte.abbreviation}"
+    )
+    lab = LabResult(value, analyte.canonical_unit, None, wbc.collected_on, True, source)
+    return lab, value, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,10 +324,7 @@ class LabAbsolute:
 
     def evaluate(self, ctx):
         analyte = self.analyte
-        lab, problem = _lab_reading(ctx, analyte)
-        if problem:
-            return problem
-        value, problem = _in_canonical(analyte, lab)
+        lab, value, problem = ctx.lab(analyte)
         if problem:
             return problem
         ok = compare(value, self.op, self.limit_canonical)
@@ -247,10 +336,12 @@ class LabAbsolute:
         shown = f"{analyte.abbreviation} {with_unit(lab.value, lab.unit)}"
         if lab.unit != self.unit:
             shown += f" ({with_unit(analyte.convert(lab.value, lab.unit, self.unit), self.unit)})"
+        if lab.source:
+            shown += f" ({lab.source})"
         return f"{shown} {passes if ok else fails} {with_unit(self.limit, self.unit)}"
 
     def inputs(self):
-        return {f"lab:{self.analyte.code}"}
+        return {f"lab:{code}" for code in (self.analyte.code, *DERIVED_LABS.get(self.analyte.code, ()))}
 
     def describe(self):
         return f"{self.analyte.abbreviation} {COMPARISONS[self.op][1]} {with_unit(self.limit, self.unit)}"
@@ -266,7 +357,7 @@ class LabRelativeToUln:
 
     def evaluate(self, ctx):
         analyte = self.analyte
-        lab, problem = _lab_reading(ctx, analyte)
+        lab, _, problem = ctx.lab(analyte)
         if problem:
             return problem
         if lab.uln is None or lab.uln <= 0:
@@ -304,8 +395,7 @@ class CreatinineClearance:
 
     def evaluate(self, ctx):
         if self.clearance.code in ctx.facts.labs:
-            measured, problem = _lab_reading(ctx, self.clearance)
-            value, problem = (None, problem) if problem else _in_canonical(self.clearance, measured)
+            measured, value, problem = ctx.lab(self.clearance)
             if problem:
                 return problem
             return self._judge(value, lambda: "Measured creatinine clearance", self.clearance, measured)
@@ -317,7 +407,9 @@ class CreatinineClearance:
             missing.append(Missing("weight_kg", "Weight"))
         if facts.sex is None:
             missing.append(Missing("sex", "Sex"))
-        lab, problem = _lab_reading(ctx, self.creatinine)
+        lab, creatinine_mg_dl, problem = ctx.lab(self.creatinine)
+        if problem and not missing and self.creatinine.code in facts.labs:
+            return problem
         if lab is None:
             missing.append(_lab_missing(self.creatinine))
         if missing:
@@ -329,9 +421,6 @@ class CreatinineClearance:
                 ),
                 *missing,
             )
-        creatinine_mg_dl, problem = _in_canonical(self.creatinine, lab)
-        if problem:
-            return problem
         estimate = cockcroft_gault(age, facts.weight_kg, facts.sex, creatinine_mg_dl)
         return self._judge(
             estimate,
@@ -578,6 +667,48 @@ class TimeSinceEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class TimeBetweenEvents:
+    """The latest event of one kind at least an interval after the latest of another: brain metastases stable on
+    imaging at least 3 months after their treatment. Both dated, neither after the screening date."""
+
+    first: str
+    then: str
+    minimum: Interval
+
+    def evaluate(self, ctx):
+        events = ctx.facts.events
+        first, then = F.EVENTS[self.first], F.EVENTS[self.then]
+        for event, label in ((self.first, first), (self.then, then)):
+            dates = events.get(event)
+            if dates is None:
+                return unknown(f"{label}: not entered", Missing(f"history:{event}", f"{label} date"))
+            if not dates:
+                return not_met(f"No {label.lower()} recorded; {self.describe()}")
+            if max(dates) > ctx.on:
+                return unknown(
+                    f"{label} dated {fmt_date(max(dates))}, after the screening date",
+                    Missing(f"history:{event}", f"{label} date"),
+                )
+        start, end = max(events[self.first]), max(events[self.then])
+
+        def shown():
+            return f"{first} on {fmt_date(start)}; {then.lower()} on {fmt_date(end)}"
+
+        if end < start:
+            return not_met(lambda: f"{shown()}: no imaging since the treatment shows it", lambda: (shown(),))
+        if start > self.minimum.before(end):
+            gap = (end - start).days
+            return not_met(lambda: f"{shown()}: {elapsed(gap)} apart, less than {self.minimum}", lambda: (shown(),))
+        return met(lambda: f"{shown()}: at least {self.minimum} apart", lambda: (shown(),))
+
+    def inputs(self):
+        return {f"history:{self.first}", f"history:{self.then}"}
+
+    def describe(self):
+        return f"{F.EVENTS[self.then].lower()} at least {self.minimum} after the {F.EVENTS[self.first].lower()}"
+
+
+@dataclass(frozen=True, slots=True)
 class ClassInterval:
     classes: frozenset
     minimum: Interval
@@ -587,17 +718,80 @@ def _therapy_missing():
     return Missing("therapies", "Prior anticancer therapy")
 
 
-def _relevant_therapies(ctx, modalities, settings):
-    return [t for t in ctx.facts.prior_therapies if t.modality in modalities and t.setting in settings]
-
-
 def _agents_of(therapy):
     return ", ".join(therapy.agents) or F.MODALITIES[therapy.modality].lower()
 
 
-def _review_agents(therapy, agent=None):
-    what = f"agent '{agent}'" if agent else f"agents of {_agents_of(therapy)}"
-    return Missing("therapies", f"Review {what}")
+def _modality_of_kind(kind, chosen):
+    """The regimen type an agent's kind makes a regimen; chemotherapy keeps the route the coordinator chose."""
+    if kind == F.CHEMOTHERAPY:
+        return "regional_chemotherapy" if chosen == "regional_chemotherapy" else "systemic_chemotherapy"
+    return kind
+
+
+@dataclass(frozen=True, slots=True)
+class TherapyProfile:
+    """A prior regimen as its agents describe it, whatever type was chosen for it: every regimen type it counts as,
+    the drug classes of its agents, and what no name in the vocabulary explains."""
+
+    modalities: frozenset  # the type chosen, and every type its agents are
+    classes: frozenset  # classes its agents certainly are in
+    possible_classes: frozenset  # and those they may be in (a class word such as "chemo" names no drug)
+    unresolved: tuple  # agents that match no drug
+    class_words: tuple  # agents that name a class, not a drug
+    matches: tuple  # (agent as written, DrugMatch)
+
+    @classmethod
+    def of(cls, therapy, ctx):
+        vocabulary = ctx.vocabulary
+        modalities, classes, possible = {therapy.modality}, set(), set()
+        unresolved, class_words, matches = [], [], []
+        for agent in therapy.agents:
+            found = ctx.agent_matches(agent)
+            if not found:
+                unresolved.append(agent)
+            for match in found:
+                matches.append((agent, match))
+                classes |= match.drug.classes
+                possible |= match.drug.possible_classes
+                if match.drug.is_class_word:
+                    class_words.append(agent)
+                modalities |= {_modality_of_kind(kind, therapy.modality) for kind in vocabulary.kinds_of(match.drug)}
+        return cls(
+            frozenset(modalities),
+            frozenset(classes),
+            frozenset(possible),
+            tuple(unresolved),
+            tuple(dict.fromkeys(class_words)),
+            tuple(matches),
+        )
+
+
+IN_SCOPE, OPEN, OUT_OF_SCOPE = "in", "open", "out"
+
+
+def _scope(ctx, therapy, modalities, settings):
+    """(IN_SCOPE, None) when a rule about these regimen types and settings counts the regimen, (OUT_OF_SCOPE, None)
+    when it does not, and (OPEN, why) when what the chart leaves open decides it: an agent no name explains, no agent
+    named for an "other" regimen, or a setting not documented. The agents decide the type, not the type chosen."""
+    if therapy.setting not in settings and therapy.setting != F.NOT_DOCUMENTED:
+        return OUT_OF_SCOPE, None
+    profile = ctx.therapy_profile(therapy)
+    why = []
+    if not profile.modalities & modalities:
+        if profile.unresolved:
+            why.append(f"'{profile.unresolved[0]}' is not a recognised drug")
+        elif not therapy.agents and therapy.modality == "other":
+            why.append("no agent is named")
+        else:
+            return OUT_OF_SCOPE, None
+    if therapy.setting not in settings:
+        why.append("its setting is not documented")
+    return (OPEN, " and ".join(why)) if why else (IN_SCOPE, None)
+
+
+def _review(therapy, why):
+    return Missing("therapies", f"Review {_agents_of(therapy)}: {why}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -612,10 +806,15 @@ class TimeSinceTherapy:
     def evaluate(self, ctx):
         if ctx.facts.prior_therapies is None:
             return unknown("Prior therapy history not entered", _therapy_missing())
-        therapies = _relevant_therapies(ctx, self.modalities, self.settings)
-        if not therapies:
+        outcomes = []
+        for therapy in ctx.facts.prior_therapies:
+            scope, why = _scope(ctx, therapy, self.modalities, self.settings)
+            if scope == IN_SCOPE:
+                outcomes.append(self._judge(ctx, therapy))
+            elif scope == OPEN:
+                outcomes.append(self._judge_open(ctx, therapy, why))
+        if not outcomes:
             return met(lambda: f"No prior {self._what()} recorded")
-        outcomes = [self._judge(ctx, therapy) for therapy in therapies]
         for status in (NOT_MET, UNKNOWN):
             chosen = [o for o in outcomes if o.status == status]
             if chosen:
@@ -638,26 +837,53 @@ class TimeSinceTherapy:
             return not_met(lambda: f"{shown()}: less than the {needed} required", lambda: (shown(),))
         longest = self._longest(ctx)
         if unresolved is not None and ended > longest.before(ctx.on):
-            what = f"'{unresolved}' is not a recognised drug" if unresolved else "no agent is named"
             return unknown(
-                lambda: f"{shown()}: {what}, so whether {self.minimum} or {longest} applies needs review",
-                _review_agents(therapy, unresolved),
+                lambda: f"{shown()}: {unresolved}, so whether {self.minimum} or {longest} applies needs review",
+                _review(therapy, unresolved),
                 evidence=lambda: (shown(),),
             )
         return met(lambda: f"{shown()} (at least {needed})", lambda: (shown(),))
 
+    def _judge_open(self, ctx, therapy, why):
+        """A regimen that may count: unknown while its last dose is recent enough for that to matter."""
+        agents = _agents_of(therapy)
+        ended = therapy.ended_on
+        needed, unresolved = self._required_interval(ctx, therapy)
+        needed = needed if unresolved is None else self._longest(ctx)
+        if_counted = f"if it was {self._what()}, at least {needed} are required"
+        if ended is None:
+            return unknown(
+                lambda: f"{agents}: {why}, and its last dose is not entered; {if_counted}", _review(therapy, why)
+            )
+
+        def shown():
+            return f"{agents} last given {fmt_date(ended)}, {elapsed((ctx.on - ended).days)} before screening"
+
+        if ended > needed.before(ctx.on):
+            return unknown(
+                lambda: f"{shown()}: {why}; {if_counted}: needs review",
+                _review(therapy, why),
+                evidence=lambda: (shown(),),
+            )
+        return met(lambda: f"{shown()}: {why}, but even if it was {self._what()}, at least {needed} have passed")
+
     def _required_interval(self, ctx, therapy):
-        """The longest washout the named agents call for, and the first agent not recognised ("" if none named)."""
-        needed, unresolved = self.minimum, None if therapy.agents else ""
-        for agent in therapy.agents:
-            matches = ctx.agent_matches(agent)
-            if not matches and unresolved is None:
-                unresolved = agent
-            classes = {c for m in matches for c in m.drug.classes}
-            for rule in self.by_class:
-                if classes & rule.classes and rule.minimum.before(ctx.on) < needed.before(ctx.on):
-                    needed = rule.minimum
-        return needed, unresolved
+        """The longest washout the named agents call for, and why a longer one cannot be ruled out (None if it can)."""
+        profile = ctx.therapy_profile(therapy)
+        needed = self.minimum
+        for rule in self.by_class:
+            if profile.classes & rule.classes and rule.minimum.before(ctx.on) < needed.before(ctx.on):
+                needed = rule.minimum
+        if not therapy.agents:
+            return needed, "no agent is named"
+        if profile.unresolved:
+            return needed, f"'{profile.unresolved[0]}' is not a recognised drug"
+        longer = {
+            c for rule in self.by_class if rule.minimum.before(ctx.on) < needed.before(ctx.on) for c in rule.classes
+        }
+        if profile.possible_classes & longer:
+            return needed, f"'{profile.class_words[0]}' does not say which drug"
+        return needed, None
 
     def _longest(self, ctx):
         return min([self.minimum, *(c.minimum for c in self.by_class)], key=lambda i: i.before(ctx.on))
@@ -675,6 +901,8 @@ class TimeSinceTherapy:
 
 @dataclass(frozen=True, slots=True)
 class PriorTherapyCount:
+    """At most N prior regimens of some types and settings; regimens the chart leaves open may count."""
+
     modalities: frozenset
     settings: frozenset
     maximum: int
@@ -682,14 +910,28 @@ class PriorTherapyCount:
     def evaluate(self, ctx):
         if ctx.facts.prior_therapies is None:
             return unknown("Prior therapy history not entered", _therapy_missing())
-        therapies = _relevant_therapies(ctx, self.modalities, self.settings)
+        counted, open_ = [], []
+        for therapy in ctx.facts.prior_therapies:
+            scope, why = _scope(ctx, therapy, self.modalities, self.settings)
+            if scope == IN_SCOPE:
+                counted.append(therapy)
+            elif scope == OPEN:
+                open_.append((therapy, why))
 
         def shown():
-            names = "; ".join(_agents_of(t) for t in therapies)
-            return f"{len(therapies)} prior {self._what()}" + (f" ({names})" if therapies else "")
+            names = "; ".join(_agents_of(t) for t in counted)
+            return f"{len(counted)} prior {self._what()}" + (f" ({names})" if counted else "")
 
-        if len(therapies) > self.maximum:
+        if len(counted) > self.maximum:
             return not_met(lambda: f"{shown()}: more than {self.maximum}")
+        if len(counted) + len(open_) > self.maximum:
+            return unknown(
+                lambda: (
+                    f"{shown()}; {len(open_)} more may count, needs review: "
+                    + "; ".join(f"{_agents_of(t)} ({why})" for t, why in open_)
+                ),
+                *dict.fromkeys(_review(t, why) for t, why in open_),
+            )
         return met(lambda: f"{shown()} (at most {self.maximum})")
 
     def _what(self):
@@ -713,22 +955,26 @@ class PriorAgentClass:
             return unknown("Prior therapy history not entered", _therapy_missing())
         hits, unresolved = [], []
         for therapy in ctx.facts.prior_therapies:
+            profile = ctx.therapy_profile(therapy)
             if not therapy.agents:
-                unresolved.append((therapy, None))
-            for agent in therapy.agents:
-                matches = ctx.agent_matches(agent)
-                if not matches:
-                    unresolved.append((therapy, agent))
-                hits.extend((agent, m) for m in matches if m.drug.classes & self.classes)
+                unresolved.append((therapy, f"{_agents_of(therapy)} (no agent named)"))
+            unresolved.extend((therapy, agent) for agent in profile.unresolved)
+            for agent, match in profile.matches:
+                if match.drug.classes & self.classes:
+                    hits.append((agent, match))
+                elif match.drug.possible_classes & self.classes:
+                    unresolved.append((therapy, f"{agent} (names a class, not the drug)"))
         if hits:
             return not_met(lambda: "Prior " + "; ".join(f"{a} ({_classes_of(ctx, m, self.classes)})" for a, m in hits))
         if unresolved:
             return unknown(
                 lambda: (
                     "Prior agent not named or not recognised, needs review: "
-                    + ", ".join(agent or f"{_agents_of(therapy)} (no agent named)" for therapy, agent in unresolved)
+                    + ", ".join(what for _, what in unresolved)
                 ),
-                *dict.fromkeys(_review_agents(therapy, agent) for therapy, agent in unresolved),
+                *dict.fromkeys(
+                    Missing("therapies", f"Review agents of {_agents_of(therapy)}") for therapy, _ in unresolved
+                ),
             )
         return met(lambda: f"No prior agent in: {self._class_names(ctx)}")
 
@@ -740,6 +986,19 @@ class PriorAgentClass:
 
     def describe(self):
         return "no prior agent of class " + ", ".join(sorted(self.classes))
+
+
+def _unmatched_reason(ctx, medication):
+    """Why a medication line needs review, with the names a misspelling may have meant."""
+    suggestions = ctx.vocabulary.matcher.suggest(medication.text)
+    hint = f" ({'; '.join(str(s) for s in suggestions)})" if suggestions else ""
+    return f"'{medication.text}' matched no known drug and needs review{hint}"
+
+
+def _purpose_reason(medication):
+    if medication.purpose in F.PURPOSES:
+        return f"'{medication.text}' is marked {F.PURPOSES[medication.purpose].lower()}: prophylactic or therapeutic?"
+    return f"'{medication.text}': prophylactic or therapeutic not stated"
 
 
 def _classes_of(ctx, match, wanted):
@@ -764,20 +1023,22 @@ class ConcurrentMedication:
         classes, some_unmatched = ctx.medication_classes()
         if not some_unmatched and not classes & self.classes:
             return self._none_taken(ctx)
-        hits, unmatched, purpose_unknown = [], [], []
+        hits, unmatched, unnamed, purpose_unknown = [], [], [], []
         for medication, matches in ctx.active_medication_matches():
             if not matches:
                 unmatched.append(medication)
                 continue
             relevant = [m for m in matches if m.drug.classes & self.classes]
             if not relevant:
+                if any(m.drug.possible_classes & self.classes for m in matches):
+                    unnamed.append(medication)
                 continue
             if self.purpose is not None and medication.purpose != self.purpose:
-                if medication.purpose is None:
+                if medication.purpose not in F.DOSE_PURPOSES:
                     purpose_unknown.append(medication)
                 continue
             hits.append((medication, relevant[0]))
-        pending = bool(unmatched or purpose_unknown)
+        pending = bool(unmatched or unnamed or purpose_unknown)
         if hits:
 
             def taking():
@@ -798,10 +1059,12 @@ class ConcurrentMedication:
         if pending:
             return unknown(
                 lambda: "; ".join(
-                    [f"'{m.text}' matched no known drug and needs review" for m in unmatched]
-                    + [f"'{m.text}': prophylactic or therapeutic not stated" for m in purpose_unknown]
+                    [_unmatched_reason(ctx, m) for m in unmatched]
+                    + [f"'{m.text}' names a class, not the drug: which {self._what(ctx)}?" for m in unnamed]
+                    + [_purpose_reason(m) for m in purpose_unknown]
                 ),
                 *(Missing("medications", f"Review medication '{m.text}'") for m in unmatched),
+                *(Missing("medications", f"Name the drug of '{m.text}'") for m in unnamed),
                 *(Missing("medications", f"Purpose of '{m.text}'") for m in purpose_unknown),
             )
         return self._none_taken(ctx)
@@ -817,7 +1080,9 @@ class ConcurrentMedication:
         return f"{F.PURPOSES[self.purpose].lower()} {names}" if self.purpose else names
 
     def inputs(self):
-        return {"medications"} | (self.allowed_if.inputs() if self.allowed_if else set())
+        """The medication list, and per class (medications:<class>) for the checks that guard some classes."""
+        by_class = {f"medications:{c}" for c in self.classes}
+        return {"medications", *by_class} | (self.allowed_if.inputs() if self.allowed_if else set())
 
     def describe(self):
         what = " or ".join(sorted(self.classes))

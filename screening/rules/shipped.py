@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from screening.rules.engine import CriterionSpec
-from screening.rules.vocabulary import AnalyteDef, DrugDef, Vocabulary
+from screening.rules.vocabulary import AnalyteDef, DrugDef, RegimenDef, Vocabulary
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -18,26 +18,51 @@ def _rows(name, model):
 
 
 def load_vocabulary():
-    factors = {}
+    factors, aliases = {}, {}
     for unit in _rows("labs.json", "trials.analyteunit"):
         fields = unit["fields"]
         factors.setdefault(fields["analyte"], {})[fields["unit"]] = float(fields["factor"])
+        for alias in fields.get("aliases", []):
+            aliases.setdefault(fields["analyte"], {})[alias] = fields["unit"]
     analytes = {}
     for analyte in _rows("labs.json", "trials.analyte"):
         f = analyte["fields"]
         analytes[f["code"]] = AnalyteDef(
-            f["code"], f["name"], f["abbreviation"], f["canonical_unit"], factors.get(analyte["pk"], {})
+            f["code"],
+            f["name"],
+            f["abbreviation"],
+            f["canonical_unit"],
+            factors.get(analyte["pk"], {}),
+            aliases.get(analyte["pk"], {}),
+            (f.get("plausible_min"), f.get("plausible_max")),
+            (f.get("possible_min"), f.get("possible_max")),
         )
     classes = {c["pk"]: c["fields"] for c in _rows("drugs.json", "trials.drugclass")}
+    drug_rows = _rows("drugs.json", "trials.drug")
     drugs = tuple(
         DrugDef(
             d["fields"]["generic_name"],
             (*d["fields"]["synonyms"], *d["fields"]["brand_names"]),
             frozenset(classes[pk]["code"] for pk in d["fields"]["classes"]),
+            brand=next(iter(d["fields"]["brand_names"]), None),
         )
-        for d in _rows("drugs.json", "trials.drug")
+        for d in drug_rows
     )
-    return Vocabulary(analytes, drugs, {c["code"]: c["name"] for c in classes.values()})
+    generic = {d["pk"]: d["fields"]["generic_name"] for d in drug_rows}
+    regimens = tuple(
+        RegimenDef(
+            r["fields"]["name"], tuple(r["fields"]["synonyms"]), tuple(generic[pk] for pk in r["fields"]["drugs"])
+        )
+        for r in _rows("drugs.json", "trials.regimen")
+    )
+    return Vocabulary(
+        analytes,
+        drugs,
+        {c["code"]: c["name"] for c in classes.values()},
+        {c["code"]: c["therapy_kind"] for c in classes.values() if c.get("therapy_kind")},
+        {c["code"]: tuple(c["synonyms"]) for c in classes.values() if c.get("synonyms")},
+        regimens,
+    )
 
 
 def load_criteria():

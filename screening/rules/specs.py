@@ -200,6 +200,14 @@ def _time_since_event(spec, vocabulary):
     return R.TimeSinceEvent(event, minimum, maximum, spec.get("required", bool, required=False, default=False))
 
 
+def _time_between_events(spec, vocabulary):
+    first = spec.choice("first", list(F.EVENTS))
+    then = spec.choice("then", list(F.EVENTS))
+    if first == then:
+        raise RuleError(spec.at("then"), "must be another event than 'first'")
+    return R.TimeBetweenEvents(first, then, _interval(spec.get("minimum", dict), spec.at("minimum")))
+
+
 def _time_since_therapy(spec, vocabulary):
     by_class = []
     for i, item in enumerate(spec.get("by_class", list, required=False, default=[])):
@@ -270,6 +278,7 @@ RULE_TYPES = {
     "attestation": (("question", "text", "pass_answer"), _attestation),
     "allowance": (("text",), _allowance),
     "time_since_event": (("event", "minimum", "maximum", "required"), _time_since_event),
+    "time_between_events": (("first", "then", "minimum"), _time_between_events),
     "time_since_therapy": (("modalities", "settings", "minimum", "by_class"), _time_since_therapy),
     "prior_therapy_count": (("modalities", "settings", "maximum"), _prior_therapy_count),
     "prior_agent_class": (("classes",), _prior_agent_class),

@@ -3,11 +3,13 @@
 import re
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz, process
+
 _UNIT_SPELLINGS = str.maketrans({"µ": "u", "μ": "u", "³": "^3", "⁹": "^9", "\u00d7": "x", " ": ""})
 
 
 def normalize_unit(unit):
-    """Case and spelling variants of one unit compare equal: 'x10³/µL' and '10^3/uL' are the same unit."""
+    """Case and typographic variants of one unit compare equal: 'x10³/µL' and '10^3/uL' are the same unit."""
     text = unit.strip().translate(_UNIT_SPELLINGS).lower()
     return text[1:] if text.startswith("x10") else text
 
@@ -16,43 +18,113 @@ class UnitError(ValueError):
     pass
 
 
+USUAL, UNUSUAL, IMPOSSIBLE = "usual", "unusual", "impossible"
+
+
 @dataclass(frozen=True, slots=True)
 class AnalyteDef:
+    """A lab test: the units it is accepted in (each with its other spellings), and the values it can take.
+
+    `plausible` is the usual range and `possible` the physiological limits, both in the canonical unit; either end
+    may be None (no limit).
+    """
+
     code: str
     name: str
     abbreviation: str
     canonical_unit: str
-    factors: dict[str, float]  # unit as written -> multiply by this to get canonical_unit
-    _normalized: dict[str, float] = field(init=False, repr=False, compare=False)
+    factors: dict[str, float]  # unit as the form offers it -> multiply by this to get canonical_unit
+    aliases: dict[str, str] = field(default_factory=dict)  # another spelling -> the unit (a key of factors) it means
+    plausible: tuple = (None, None)
+    possible: tuple = (None, None)
+    _units: dict[str, str] = field(init=False, repr=False, compare=False)  # normalized spelling -> unit
     _as_written: dict[str, float] = field(init=False, repr=False, compare=False)  # spellings already seen
 
     def __post_init__(self):
-        object.__setattr__(self, "_normalized", {normalize_unit(u): f for u, f in self.factors.items()})
+        units = {normalize_unit(u): u for u in self.factors}
+        for alias, unit in self.aliases.items():
+            units.setdefault(normalize_unit(alias), unit)
+        object.__setattr__(self, "_units", units)
         object.__setattr__(self, "_as_written", dict(self.factors))
 
+    @property
+    def in_sentence(self):
+        """The name inside a sentence: 'platelet count'; 'prothrombin time INR' keeps its INR."""
+        return self.name[:1].lower() + self.name[1:]
+
+    def unit_of(self, written):
+        """The accepted unit a spelling means ('K/cumm' -> '10^3/uL'), or None: never a guess from another analyte."""
+        return self._units.get(normalize_unit(written))
+
     def accepts(self, unit):
-        return normalize_unit(unit) in self._normalized
+        return self.unit_of(unit) is not None
 
     def to_canonical(self, value, unit):
         factor = self._as_written.get(unit)
-        if factor is not None:
-            return value * factor
-        try:
-            factor = self._as_written[unit] = self._normalized[normalize_unit(unit)]
-            return value * factor
-        except KeyError:
-            accepted = ", ".join(self.factors)
-            raise UnitError(f"{self.abbreviation} in '{unit}' is not an accepted unit (accepted: {accepted})") from None
+        if factor is None:
+            accepted = self.unit_of(unit)
+            if accepted is None:
+                units = ", ".join(self.factors)
+                raise UnitError(f"{self.abbreviation} in '{unit}' is not an accepted unit (accepted: {units})")
+            factor = self._as_written[unit] = self.factors[accepted]
+        return value * factor
 
     def convert(self, value, from_unit, to_unit):
-        return self.to_canonical(value, from_unit) / self._normalized[normalize_unit(to_unit)]
+        return self.to_canonical(value, from_unit) / self.factors[self.unit_of(to_unit)]
+
+    def judge(self, canonical):
+        """USUAL, UNUSUAL (outside the usual range) or IMPOSSIBLE (outside the physiological limits)."""
+        low, high = self.possible
+        if (low is not None and canonical < low) or (high is not None and canonical > high):
+            return IMPOSSIBLE
+        low, high = self.plausible
+        if (low is not None and canonical < low) or (high is not None and canonical > high):
+            return UNUSUAL
+        return USUAL
+
+    def likely_units(self, value, unit):
+        """Accepted units, other than `unit`, in which `value` would be a usual result: what was probably meant."""
+        own = self.factors.get(self.unit_of(unit))
+        seen, found = set(), []
+        for candidate, factor in self.factors.items():
+            if factor != own and factor not in seen and self.judge(value * factor) == USUAL:
+                seen.add(factor)
+                found.append(candidate)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
 class DrugDef:
+    """A drug, or a class word ("DOAC", "G-CSF") that names some drug of a class without saying which.
+
+    `classes` are certain; `possible_classes` are those the drug may also be in (for a class word, those of any of
+    its members). For a named drug they are the same.
+    """
+
     generic_name: str
     names: tuple[str, ...]  # synonyms and brand names
     classes: frozenset[str]
+    possible_classes: frozenset[str] | None = None
+    is_class_word: bool = False
+    brand: str | None = None  # the first brand name, to show beside the generic
+
+    def __post_init__(self):
+        if self.possible_classes is None:
+            object.__setattr__(self, "possible_classes", self.classes)
+
+    @property
+    def shown(self):
+        """'phenytoin (Dilantin)': the generic with its first brand, as a suggestion names it."""
+        return f"{self.generic_name} ({self.brand})" if self.brand else self.generic_name
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenDef:
+    """A named combination (FOLFOX, R-CHOP): it stands for its drugs, by generic name."""
+
+    name: str
+    names: tuple[str, ...]
+    drugs: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +133,98 @@ class DrugMatch:
     matched_name: str
 
 
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A name a misspelt word may have meant. Offered to the coordinator, never applied on its own."""
+
+    typed: str
+    name: str
+    drug: DrugDef
+
+    def __str__(self):
+        meant = self.drug.shown if self.name.lower() == self.drug.generic_name.lower() else self._with_generic()
+        return f"did you mean {meant}?"
+
+    def _with_generic(self):
+        return f"{self.name} ({self.drug.generic_name})" if not self.drug.is_class_word else self.name
+
+
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+
+# Words of a medication line that are never drug names: a misspelling is not looked for among them.
+_SIG_WORDS = frozenset(
+    {
+        "tab",
+        "tabs",
+        "tablet",
+        "tablets",
+        "cap",
+        "caps",
+        "capsule",
+        "capsules",
+        "daily",
+        "twice",
+        "once",
+        "three",
+        "times",
+        "weekly",
+        "monthly",
+        "every",
+        "hour",
+        "hours",
+        "night",
+        "morning",
+        "evening",
+        "bedtime",
+        "before",
+        "after",
+        "with",
+        "meals",
+        "food",
+        "oral",
+        "orally",
+        "inject",
+        "injection",
+        "injections",
+        "infusion",
+        "units",
+        "unit",
+        "dose",
+        "doses",
+        "drops",
+        "cream",
+        "patch",
+        "solution",
+        "suspension",
+        "spray",
+        "inhaler",
+        "puff",
+        "puffs",
+        "needed",
+        "pain",
+        "nausea",
+        "sleep",
+        "take",
+        "takes",
+        "taking",
+        "stopped",
+        "started",
+        "since",
+        "until",
+        "held",
+        "hold",
+        "given",
+        "start",
+        "stop",
+        "last",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+    }
+)
+SUGGESTION_CUTOFF = 80  # rapidfuzz ratio: "phenytion" -> "phenytoin" 89, "tegretal" -> "tegretol" 88
 
 
 def name_tokens(text):
@@ -70,41 +233,87 @@ def name_tokens(text):
 
 
 class DrugMatcher:
-    """Finds the drugs a medication line names, by generic, synonym or brand, ignoring case, dose and punctuation.
+    """Finds the drugs a medication line names, by generic, synonym, brand or class word, ignoring case, dose and
+    punctuation; a prior-therapy agent may also be a regimen name, which stands for its drugs.
 
     'Coumadin 5 mg PO daily' finds warfarin; "st. john's wort" finds St John's wort. The longest name wins, so a
-    combination product is not read as its first ingredient.
+    combination product is not read as its first ingredient. Regimen acronyms are read in prior therapy only: on a
+    medication line "AC" is "before meals".
     """
 
-    def __init__(self, drugs):
-        self._index = {}
-        for drug in drugs:
+    def __init__(self, drugs, class_words=(), regimens=()):
+        index = {}
+        for drug in (*drugs, *class_words):
             for name in (drug.generic_name, *drug.names):
                 tokens = name_tokens(name)
                 if tokens:
-                    self._index.setdefault(tokens, DrugMatch(drug, name))
-        self._longest = max((len(tokens) for tokens in self._index), default=0)
+                    index.setdefault(tokens, (DrugMatch(drug, name),))
+        self._index = index
+        by_generic = {drug.generic_name: drug for drug in drugs}
+        self._agent_index = dict(index)
+        for regimen in regimens:
+            matches = tuple(DrugMatch(by_generic[generic], regimen.name) for generic in regimen.drugs)
+            for name in (regimen.name, *regimen.names):
+                tokens = name_tokens(name)
+                if tokens:
+                    self._agent_index.setdefault(tokens, matches)
+        self._longest = max((len(tokens) for tokens in self._agent_index), default=0)
         self._cache = {}
+        self._agent_cache = {}
+        fuzzy = {" ".join(tokens): matches[0] for tokens, matches in index.items() if len(tokens) <= 2}
+        self._fuzzy_names, self._fuzzy_matches = list(fuzzy), list(fuzzy.values())
 
     def match(self, text):
-        """Every drug named in the text, left to right; empty when nothing is recognised."""
+        """Every drug a medication line names, left to right; empty when nothing is recognised."""
         found = self._cache.get(text)
         if found is None:
-            found = self._cache[text] = self._scan(name_tokens(text))
+            found = self._cache[text] = self._scan(name_tokens(text), self._index)[0]
         return found
 
-    def _scan(self, tokens):
-        matches, i = [], 0
+    def match_agent(self, text):
+        """Every drug a prior-therapy agent names, a regimen name standing for its drugs."""
+        found = self._agent_cache.get(text)
+        if found is None:
+            found = self._agent_cache[text] = self._scan(name_tokens(text), self._agent_index)[0]
+        return found
+
+    def _scan(self, tokens, index):
+        """(matches, indexes of the tokens no name covered)."""
+        matches, left, i = [], [], 0
         while i < len(tokens):
             for length in range(min(self._longest, len(tokens) - i), 0, -1):
-                hit = self._index.get(tokens[i : i + length])
+                hit = index.get(tokens[i : i + length])
                 if hit is not None:
-                    matches.append(hit)
+                    matches.extend(hit)
                     i += length
                     break
             else:
+                left.append(i)
                 i += 1
-        return tuple(matches)
+        return tuple(matches), left
+
+    def suggest(self, text):
+        """Names that words of the text no name matched may be misspellings of, best first; never applied."""
+        tokens = name_tokens(text)
+        _, left = self._scan(tokens, self._agent_index)
+        suggestions = {}
+        for i in left:
+            word = tokens[i]
+            if len(word) < 4 or word in _SIG_WORDS or not word.isalpha():
+                continue
+            hit = process.extractOne(word, self._fuzzy_names, scorer=fuzz.ratio, score_cutoff=SUGGESTION_CUTOFF)
+            if hit is not None:
+                _, score, position = hit
+                match = self._fuzzy_matches[position]
+                suggestions.setdefault(match.drug.generic_name, (score, _typed(text, word), match))
+        ranked = sorted(suggestions.values(), key=lambda item: -item[0])
+        return [Suggestion(typed, match.matched_name, match.drug) for _, typed, match in ranked]
+
+
+def _typed(text, word):
+    """The word as the coordinator typed it (case and all), so that accepting a suggestion replaces just it."""
+    found = re.search(re.escape(word), text, flags=re.IGNORECASE)
+    return found.group(0) if found else word
 
 
 @dataclass(frozen=True)
@@ -112,7 +321,32 @@ class Vocabulary:
     analytes: dict[str, AnalyteDef]
     drugs: tuple[DrugDef, ...]
     drug_classes: dict[str, str]  # code -> name
+    class_kinds: dict[str, str] = field(default_factory=dict)  # code -> therapy kind its members count as
+    class_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # code -> words charts use for the class
+    regimens: tuple[RegimenDef, ...] = ()
     matcher: DrugMatcher = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "matcher", DrugMatcher(self.drugs))
+        object.__setattr__(self, "matcher", DrugMatcher(self.drugs, self._class_word_defs(), self.regimens))
+
+    def _class_word_defs(self):
+        """One DrugDef per class that charts name by a word: certain of what all its members share."""
+        words = []
+        for code, names in self.class_words.items():
+            if not names:
+                continue
+            members = [drug.classes for drug in self.drugs if code in drug.classes] or [frozenset({code})]
+            words.append(
+                DrugDef(
+                    f"{self.drug_classes[code].lower()}, drug not named",
+                    tuple(names),
+                    frozenset.intersection(*members),
+                    frozenset.union(*members),
+                    is_class_word=True,
+                )
+            )
+        return words
+
+    def kinds_of(self, drug):
+        """The therapy kinds (chemotherapy, targeted_therapy, immunotherapy) a drug's classes say it is."""
+        return {self.class_kinds[c] for c in drug.classes if c in self.class_kinds}

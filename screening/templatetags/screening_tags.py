@@ -7,3 +7,9 @@ register = template.Library()
 def get_field(form, name):
     """A form's bound field by a name held in a variable."""
     return form[name]
+
+
+@register.filter
+def get_item(mapping, key):
+    """A dict's value by a key held in a variable; None when absent."""
+    return mapping.get(key)

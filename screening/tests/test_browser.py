@@ -92,7 +92,7 @@ def fill_chart(page, today, *, anc):
     collected = (today - timedelta(days=2)).isoformat()
     for code, (value, unit, uln) in {**ELIGIBLE_LABS, "anc": anc}.items():
         page.locator(f"input[name='lab-{code}-value']").fill(value)
-        page.locator(f"select[name='lab-{code}-unit']").select_option(unit)
+        page.locator(f"input[name='lab-{code}-unit']").fill(unit)
         if uln:
             page.locator(f"input[name='lab-{code}-uln']").fill(uln)
         page.locator(f"input[name='lab-{code}-collected_on']").fill(collected)
@@ -117,7 +117,7 @@ def add_medication(page, index, name, dose):
     name_box = page.locator(f"input[name='medication-{index}-name']")
     name_box.press_sequentially(name)
     page.locator(f"input[name='medication-{index}-dose']").fill(dose)
-    return page.locator(f"#medication-rows tr:nth-child({index + 1}) .medication-match")
+    return page.locator(f"#medication-rows tr:nth-child({index + 1}) .drug-match")
 
 
 def save_and_evaluate(page):
@@ -170,7 +170,7 @@ def test_coordinator_corrects_an_ineligible_screening_until_it_is_eligible(coord
     anc_value = page.locator("input[name='lab-anc-value']")
     expect(anc_value).to_have_value(re.compile(r"^0\.90*$"))
     expect(page.locator("input[name='medication-1-name']")).to_have_value("Dilantin")
-    expect(page.locator("#medication-rows tr:nth-child(2) .medication-match")).to_contain_text("phenytoin")
+    expect(page.locator("#medication-rows tr:nth-child(2) .drug-match")).to_contain_text("phenytoin")
 
     anc_value.fill("3.1")
     page.locator("input[name='medication-1-DELETE']").check()

@@ -87,7 +87,7 @@ def investigator_page(page, investigator, evaluated, django_db_serialized_rollba
 
 
 def number(screening):
-    return screening.candidate.screening_number
+    return screening.number
 
 
 def attrition(page, code):

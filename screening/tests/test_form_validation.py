@@ -38,10 +38,13 @@ def assert_refused(response, screening, message):
     [
         ({"lab-anc-value": "-1"}, "A lab value cannot be negative."),
         ({"lab-anc-value": "-1", "lab-anc-collected_on": str(TODAY)}, "A lab value cannot be negative."),
-        ({"lab-anc-value": "900", "lab-anc-unit": "10^3/uL"}, "is not a possible Absolute neutrophil count"),
-        ({"lab-anc-unit": "cells/L"}, "Select a valid choice. cells/L is not one of the available choices."),
+        (
+            {"lab-anc-value": "900", "lab-anc-unit": "10^3/uL"},
+            "900 10^3/uL is not a possible absolute neutrophil count: did you mean /mm3?",
+        ),
+        ({"lab-anc-unit": "cells/L"}, "&#x27;cells/L&#x27; is not a unit of Absolute neutrophil count; accepted:"),
         ({"lab-ast-uln": "0"}, "The upper limit of normal must be above 0."),
-        ({"lab-cholesterol-unit": ""}, "Choose the unit the lab reported."),
+        ({"lab-cholesterol-unit": ""}, "Enter the unit the lab reported."),
         ({"lab-anc-collected_on": str(TODAY + timedelta(days=1))}, "This date is in the future."),
         ({"lab-anc-value": "", "lab-anc-collected_on": str(TODAY)}, "Enter the value, or clear this row."),
         ({"weight_kg": "0"}, "Enter the weight in kilograms, between 1 and 400."),

@@ -156,9 +156,8 @@ def test_csv_export_is_deidentified(investigator_client, hand_built):
     assert {row["age_years"] for row in rows} == {"65"}
     for identifier in IDENTIFIERS:
         assert identifier not in text
-    both = next(
-        row for row in rows if row["screening_number"] == hand_built["anc_and_dilantin"].candidate.screening_number
-    )
+    both = next(row for row in rows if row["screening_number"] == hand_built["anc_and_dilantin"].number)
+    assert both["candidate_number"] == hand_built["anc_and_dilantin"].candidate.screening_number
     assert both["failed_criteria"] == "IN16 EX11"
 
 
@@ -166,7 +165,7 @@ def test_xlsx_export_is_deidentified(investigator_client, hand_built):
     response = investigator_client.get(reverse("screening:log_export_xlsx"), {"verdict": "ineligible"})
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
-    assert rows[0][:3] == ("screening_number", "screening_month", "age_years")
+    assert rows[0][:4] == ("screening_number", "candidate_number", "screening_month", "age_years")
     assert len(rows) == 4
     flat = " ".join(str(value) for row in rows for value in row)
     for identifier in IDENTIFIERS:

@@ -178,7 +178,7 @@ def test_phase_2_excludes_prior_raf_vegf_or_mtor_agents(ruleset, agent):
 
 
 def test_prior_agent_not_recognised_needs_review(ruleset):
-    facts = eligible_facts(prior_therapies=(regimen("ABC-123", modality="targeted_therapy"),))
+    facts = eligible_facts(prior_therapies=(regimen("XYZ-4471", modality="targeted_therapy"),))
     assert outcome(ruleset, "EX09", facts, "phase2").status == UNKNOWN
 
 

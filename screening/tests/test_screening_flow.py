@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from screening import services
 from screening.models import CriterionOutcome, Screening
 from screening.tests.forms_data import blank_payload, eligible_payload
 
@@ -188,9 +189,17 @@ def test_typing_on_the_form_keeps_the_session_alive(client_as_coordinator):
     assert Session.objects.get(pk=key).expire_date > timezone.now() + timedelta(minutes=29)
 
 
-def test_screening_again_can_start_from_the_latest_history(client_as_coordinator, screening_for):
+def test_screening_again_copies_only_the_history_that_stays_true(client_as_coordinator, screening_for):
+    """Weight, ECOG, neuropathy, lesions and medications feed IN03, Cockcroft-Gault, IN14 and the medication
+    criteria; from an earlier screening they are stale, so only dated history comes across."""
     first = screening_for()
-    data = eligible_payload(first) | {"prior_therapy": "yes", "action": "evaluate"}
+    data = eligible_payload(first) | {
+        "prior_therapy": "yes",
+        "major_surgery": "yes",
+        "major_surgery_date": "2026-02-01",
+        "traumatic_injury": "none",
+        "action": "evaluate",
+    }
     from screening.tests.forms_data import set_rows
 
     set_rows(
@@ -207,15 +216,31 @@ def test_screening_again_can_start_from_the_latest_history(client_as_coordinator
         ],
     )
     client_as_coordinator.post(reverse("screening:edit", args=[first.pk]), data)
-    client_as_coordinator.post(
+    response = client_as_coordinator.post(
         reverse("patients:rescreen", args=[first.candidate.pk]),
         {"cohort": "phase1", "screening_date": "2026-11-01", "copy_entries": "on"},
+        follow=True,
     )
     second = Screening.objects.exclude(pk=first.pk).get()
+    assert f"History was copied from {first.number} of" in response.content.decode()
     assert second.therapies.get().agents == "nivolumab"
-    assert second.medications.get().name == "Lisinopril"
+    assert (second.major_surgery, str(second.major_surgery_date)) == ("yes", "2026-02-01")
     assert second.answers["histology_confirmed"] is True
+    assert second.answers["primary_site"] == "cutaneous"
+    # What describes the candidate on the earlier date is asked again.
+    assert second.weight_kg is None
+    assert second.ecog is None
+    assert second.peripheral_neuropathy is None
+    assert not second.lesions.exists()
+    assert not second.medications.exists()
+    assert second.medications_taken == ""
+    assert second.traumatic_injury == ""  # "none" covered only the time up to the earlier screening
+    for current in ("melanoma_stage", "tumor_accessible_to_biopsy", "childbearing_potential", "brain_metastases"):
+        assert current not in second.answers  # "no" to brain metastases then is not "no" now
     assert "bleeding_diathesis" not in second.answers  # attestations are asked again
     assert not second.labs.exists()
     assert not second.blood_pressures.exists()
     assert first.therapies.count() == 1
+    second, result = services.screening_evaluate(screening=second)
+    for code in ("IN03", "IN14", "EX19", "EX11"):
+        assert result.by_code(code).status == "unknown", code

@@ -118,7 +118,9 @@ def test_evaluate_stores_one_outcome_per_criterion_and_the_verdict(screening_for
     assert warfarin.status == "not_met"
     assert "Coumadin 5 mg" in warfarin.reason
     ecog_missing = screening.outcomes.get(code="IN16").missing
-    assert ecog_missing == [{"field": "lab:anc", "label": "Absolute neutrophil count result"}]
+    assert ecog_missing == [
+        {"field": "lab:anc", "label": "Absolute neutrophil count result (or the WBC and neutrophil %)"}
+    ]
 
 
 def test_an_update_can_evaluate_in_the_same_step(screening_for):

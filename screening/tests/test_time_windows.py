@@ -126,10 +126,12 @@ def test_five_years_since_chemotherapy_for_another_cancer(ruleset):
     assert outcome(ruleset, "IN21", with_chemo("dacarbazine", 40)).status == MET
 
 
-def with_brain_metastases(treated_on, **answers):
+def with_brain_metastases(treated_on, imaged_on=date(2026, 11, 1), **answers):
     facts = with_event("brain_metastases_treatment", *([treated_on] if treated_on else []))
+    facts.events = {**facts.events, "brain_metastases_imaging": (imaged_on,) if imaged_on else ()}
     defaults = {
         "brain_metastases": True,
+        "brain_metastases_treatment_type": "radiosurgery",
         "brain_metastases_stable": True,
         "brain_metastases_symptomatic": False,
         "brain_metastases_on_steroids": False,
@@ -137,10 +139,36 @@ def with_brain_metastases(treated_on, **answers):
     return with_answers(facts, **{**defaults, **answers})
 
 
-def test_treated_brain_metastases_stable_for_three_months(ruleset):
-    assert outcome(ruleset, "EX18", with_brain_metastases(date(2026, 8, 28))).status == NOT_MET
-    assert outcome(ruleset, "EX18", with_brain_metastases(date(2026, 8, 27))).status == MET
-    assert outcome(ruleset, "EX18", with_brain_metastases(date(2026, 8, 26))).status == MET
+def test_brain_metastases_stable_on_imaging_three_months_after_treatment(ruleset):
+    """Stable for 3 months is computed from the treatment and the imaging that last showed them stable."""
+    treated = date(2026, 5, 27)
+    assert outcome(ruleset, "EX18", with_brain_metastases(treated, date(2026, 8, 26))).status == NOT_MET
+    assert outcome(ruleset, "EX18", with_brain_metastases(treated, date(2026, 8, 27))).status == MET
+    assert outcome(ruleset, "EX18", with_brain_metastases(treated, date(2026, 8, 28))).status == MET
+    reason = outcome(ruleset, "EX18", with_brain_metastases(treated, date(2026, 8, 26))).reason
+    assert "91 days apart, less than 3 months" in reason
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"imaged_on": date(2026, 5, 1)}, NOT_MET),  # imaging before the treatment shows nothing since
+        ({"imaged_on": None}, NOT_MET),  # "none": no imaging since the treatment
+        ({"imaged_on": date(2026, 11, 28)}, UNKNOWN),  # after the screening date
+        ({"brain_metastases_treatment_type": "other"}, NOT_MET),
+        ({"brain_metastases_treatment_type": None}, UNKNOWN),
+    ],
+)
+def test_stability_needs_imaging_after_a_local_treatment(ruleset, changes, expected):
+    assert outcome(ruleset, "EX18", with_brain_metastases(date(2026, 3, 1), **changes)).status == expected
+
+
+def test_imaging_not_entered_is_unknown(ruleset):
+    facts = with_brain_metastases(date(2026, 3, 1))
+    facts.events = {k: v for k, v in facts.events.items() if k != "brain_metastases_imaging"}
+    result = outcome(ruleset, "EX18", facts)
+    assert result.status == UNKNOWN
+    assert "history:brain_metastases_imaging" in {m.field for m in result.missing}
 
 
 @pytest.mark.parametrize(

@@ -42,3 +42,20 @@ document.addEventListener("click", function (event) {
     if (warning && Date.now() - lastActivity > WARN_AFTER_MS) warning.hidden = false;
   }, 30 * 1000);
 })();
+
+// Accepting a "did you mean" suggestion: the misspelt word in the field is replaced by the suggested name, and the
+// field is matched again. Nothing is replaced without this click.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest("[data-replace-word]");
+  if (!button) return;
+  const match = button.closest(".drug-match");
+  const input = match && match.parentElement.querySelector("input");
+  if (!input) return;
+  const typed = button.dataset.replaceWord;
+  const at = input.value.toLowerCase().indexOf(typed.toLowerCase());
+  if (at < 0) return;
+  input.value = input.value.slice(0, at) + button.dataset.replaceWith + input.value.slice(at + typed.length);
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+  input.focus();
+});

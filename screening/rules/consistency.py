@@ -1,0 +1,106 @@
+"""Answers that contradict the medication list.
+
+Each check reads some answers and the active medications, and guards some inputs (keys as in `Missing.field`):
+while it finds a contradiction, every criterion that reads a guarded input is unknown, with the contradiction as its
+reason, until the coordinator resolves it at the field it names. A contradiction never makes anything met.
+"""
+
+from dataclasses import dataclass
+
+from screening.rules import facts as F
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    field: str  # where it is shown and resolved: an input key such as "answer:brain_metastases_on_steroids"
+    message: str
+    guards: frozenset  # the inputs whose criteria it makes unknown
+
+
+def _listed(ctx, drug_class):
+    """The active medications certainly in a class."""
+    return [m for m, matches in ctx.active_medication_matches() if any(drug_class in x.drug.classes for x in matches)]
+
+
+def _names(medications):
+    return ", ".join(f"'{m.text}'" for m in medications)
+
+
+class SteroidsForBrainMetastases:
+    """A systemic corticosteroid is listed while the steroids-for-brain-metastases answer says No."""
+
+    asks = ("corticosteroid_for_other_reason",)
+    guards = frozenset({"answer:brain_metastases_on_steroids"})
+
+    def find(self, ctx):
+        answers = ctx.facts.answers
+        if answers.get("brain_metastases") is not True or answers.get("brain_metastases_on_steroids") is not False:
+            return None
+        if answers.get("corticosteroid_for_other_reason") is True:
+            return None
+        steroids = _listed(ctx, "corticosteroid")
+        if not steroids:
+            return None
+        return Contradiction(
+            "answer:brain_metastases_on_steroids",
+            f'{_names(steroids)} (a systemic corticosteroid) is on the medication list, but "Needs steroids for '
+            'brain metastases" is No: confirm the corticosteroid is for another reason, or change the answer',
+            self.guards,
+        )
+
+
+class AntiretroviralTherapy:
+    """An HIV-positive candidate: the antiretroviral question asked explicitly, and its answer matching the list."""
+
+    asks = ("on_antiretroviral_therapy",)
+    guards = frozenset({"medications:antiretroviral"})
+
+    def find(self, ctx):
+        answers = ctx.facts.answers
+        if answers.get("hiv_positive") is not True or ctx.facts.medications is None:
+            return None
+        answer = answers.get("on_antiretroviral_therapy")
+        listed = _listed(ctx, "antiretroviral")
+        if answer is None and not listed:
+            message = (
+                "HIV-positive, and no antiretroviral is on the medication list: is the candidate receiving "
+                "combination antiretroviral therapy?"
+            )
+        elif answer is True and not listed:
+            message = "Receiving antiretroviral therapy, but no antiretroviral is on the medication list: add it"
+        elif answer is False and listed:
+            message = (
+                f"{_names(listed)} is an antiretroviral on the medication list, but the antiretroviral answer is No"
+            )
+        else:
+            return None
+        return Contradiction("answer:on_antiretroviral_therapy", message, self.guards)
+
+
+class Anticoagulation:
+    """The anticoagulation the chart states, against the anticoagulants listed and the dose each is marked with."""
+
+    asks = ("anticoagulation",)
+    guards = frozenset({"medications:anticoagulant"})
+
+    def find(self, ctx):
+        answer = ctx.facts.answers.get("anticoagulation")
+        if answer is None or ctx.facts.medications is None:
+            return None
+        listed = _listed(ctx, "anticoagulant")
+        stated = F.FACTS["anticoagulation"].show(answer).lower()
+        if answer == "none" and listed:
+            message = f"{_names(listed)} is an anticoagulant on the medication list, but anticoagulation is None"
+        elif answer != "none" and not listed:
+            message = f"Anticoagulation is {stated}, but no anticoagulant is on the medication list: add it"
+        else:
+            other = [m for m in listed if m.purpose in F.DOSE_PURPOSES and m.purpose != answer]
+            if not other:
+                return None
+            message = (
+                f"{_names(other)} is marked {F.PURPOSES[other[0].purpose].lower()}, but anticoagulation is {stated}"
+            )
+        return Contradiction("answer:anticoagulation", message, self.guards)
+
+
+CHECKS = (SteroidsForBrainMetastases(), AntiretroviralTherapy(), Anticoagulation())
