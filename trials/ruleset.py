@@ -41,8 +41,9 @@ def vocabulary_load():
 
 
 def analyte_def(analyte):
-    """The engine's view of an analyte: its units with their spellings, and its ranges. Expects units prefetched."""
-    units = analyte.units.all()
+    """The engine's view of an analyte: its units with their spellings, and its ranges. Expects units prefetched.
+    Units keep the order they were added in (the common ones first), which is the order the form offers them in."""
+    units = sorted(analyte.units.all(), key=lambda unit: unit.pk)
     return AnalyteDef(
         analyte.code,
         analyte.name,
