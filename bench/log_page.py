@@ -332,14 +332,17 @@ FROM bench_gen WHERE cand_key = i
 
 SCREENINGS_SQL = """
 INSERT INTO screening_screening (
-    id, candidate_id, trial_id, criteria_version_id, cohort, screening_date, coordinator_id, status, verdict,
+    id, candidate_id, number, trial_id, criteria_version_id, cohort, screening_date, coordinator_id, status, verdict,
     evaluated_at, created_at, updated_at, answers, warnings, major_surgery, radiotherapy, traumatic_injury,
-    tumor_sample, brain_metastases_treatment, prior_therapy, medications_taken,
+    tumor_sample, brain_metastases_treatment, brain_metastases_imaging, prior_therapy, medications_taken,
     enrollment, enrollment_reason, enrollment_recorded_at, enrollment_recorded_by_id
 )
-SELECT i, cand_key, %(trial)s, %(version)s, cohort, screening_date, coordinator_id, status,
+SELECT i, cand_key,
+       'SCR-' || CASE WHEN cand_key < 10000 THEN lpad(cand_key::text, 4, '0') ELSE cand_key::text END
+           || CASE WHEN cand_key = i THEN '-1' ELSE '-2' END,
+       %(trial)s, %(version)s, cohort, screening_date, coordinator_id, status,
        verdict, CASE WHEN status = 'evaluated' THEN created_at + interval '25 minutes' END, created_at,
-       created_at + interval '25 minutes', '{}', '[]', '', '', '', '', '', '', '',
+       created_at + interval '25 minutes', '{}', '[]', '', '', '', '', '', '', '', '',
        e.enrollment, CASE WHEN e.enrollment = 'not_enrolled' THEN 'No slot open in the cohort' ELSE '' END,
        CASE WHEN e.enrollment <> '' THEN created_at + interval '10 days' END,
        CASE WHEN e.enrollment <> '' THEN %(investigator)s END

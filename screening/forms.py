@@ -13,6 +13,7 @@ from patients.models import Candidate
 from screening.facts import stored_facts
 from screening.models import ENTRY_FIELDS, Lesion, Medication, PriorTherapy, Screening, Signature
 from screening.rules import facts as F
+from screening.rules.rules import fmt
 from screening.rules.vocabulary import IMPOSSIBLE, UNUSUAL
 
 YES_NO = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
@@ -318,10 +319,12 @@ class LabForm(WarningsMixin, forms.Form):
         confirmed = cleaned.get("confirmed") and cleaned.get("confirmed_for") == self.confirmation_key(value, unit, uln)
         cleaned["confirmed"] = bool(confirmed and self.unusual)
         if self.unusual and not cleaned["confirmed"]:
+            likely = self.definition.likely_units(float(value), unit)
+            meant = f" (did you mean {' or '.join(likely)}?)" if likely else ""
             self.warn(
-                f"{self.analyte.abbreviation} {self._shown(value, unit, uln)} is unusual{self._hint(value, unit)}: "
-                "tick the confirmation on its row once the value and unit are checked; until then the criteria "
-                "that use it are unknown."
+                f"{self.analyte.abbreviation} {self._shown(value, unit, uln)} is unusual{meant}. Tick the "
+                "confirmation on its row once the value and unit are checked; until then the criteria that use it "
+                "are unknown."
             )
         self.limits.check(self, "collected_on")
         self._warn_about_age(cleaned.get("collected_on"))
@@ -343,6 +346,13 @@ class LabForm(WarningsMixin, forms.Form):
     def _hint(self, number, unit):
         likely = self.definition.likely_units(float(number), unit)
         return f": did you mean {' or '.join(likely)}?" if likely else ""
+
+    @property
+    def usual_range(self):
+        """'5,000 to 1,000,000 /mm3': what the confirmation row reminds the coordinator of."""
+        low, high = self.definition.plausible
+        unit = self.definition.canonical_unit
+        return f"{fmt(low)} to {fmt(high)} {unit}" if None not in (low, high) else ""
 
     def _shown(self, value, unit, uln):
         return f"{_plain(value)} {unit}" + (f" (ULN {_plain(uln)})" if uln is not None else "")

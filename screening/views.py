@@ -14,7 +14,7 @@ from screening.audit import audit_entries
 from screening.facts import derived_labs
 from screening.forms import EnrollmentForm, NewCandidateForm, ScreeningEntry, SignForm, input_anchor
 from screening.integrity import content_hash
-from screening.models import Report, Screening
+from screening.models import PriorTherapy, Report, Screening
 from trials.ruleset import ruleset_for_version, screening_form_vocabulary
 from trials.selectors import trials_open_for_screening
 
@@ -185,6 +185,9 @@ def _add_service_errors(form, error):
         form.add_error(None if field == "__all__" else field, messages_)
 
 
+MATCHED_TEXT_MAX = PriorTherapy._meta.get_field("agents").max_length
+
+
 @permission_required("screening.change_screening", raise_exception=True)
 @require_GET
 def medication_match(request, pk):
@@ -193,7 +196,8 @@ def medication_match(request, pk):
     screening = get_object_or_404(Screening.objects.select_related("criteria_version"), pk=pk)
     agents = request.GET.get("kind") == "agents"
     field = "agents" if agents else "name"
-    text = next((v for k, v in request.GET.items() if k.endswith(f"-{field}")), "").strip()
+    # No longer than the field itself: a long text would only make the matching slow.
+    text = next((v for k, v in request.GET.items() if k.endswith(f"-{field}")), "")[:MATCHED_TEXT_MAX].strip()
     vocabulary = ruleset_for_version(screening.criteria_version).vocabulary
     parts = [a.strip() for a in text.split(",") if a.strip()] if agents else ([text] if text else [])
     match = vocabulary.matcher.match_agent if agents else vocabulary.matcher.match

@@ -140,7 +140,7 @@ def test_the_form_shows_the_contradiction_at_its_field(coordinator_client, scree
     assert screening.outcomes.get(code="EX17").status == "unknown"
     page = coordinator_client.get(reverse("screening:edit", args=[screening.pk])).content.decode()
     at_field = answer_block(page, "anticoagulation")
-    assert "Contradicts the medication list" in at_field
+    assert "Check against the medication list" in at_field
     assert "&#x27;Eliquis 5 mg BID&#x27; is an anticoagulant on the medication list" in at_field
     at_field = answer_block(page, "on_antiretroviral_therapy")
     assert "is the candidate receiving combination antiretroviral therapy?" in at_field
@@ -156,4 +156,4 @@ def test_resolving_on_the_form_clears_the_contradiction(coordinator_client, scre
     screening = Screening.objects.get(pk=screening.pk)
     assert screening.verdict == "eligible"
     page = coordinator_client.get(reverse("screening:edit", args=[screening.pk])).content.decode()
-    assert "Contradicts the medication list" not in page
+    assert "Check against the medication list" not in page

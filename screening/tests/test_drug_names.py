@@ -159,3 +159,20 @@ def test_typing_regimen_agents_shows_what_each_stands_for(match_page):
     assert "oxaliplatin" in page
     assert "temozolamide:" in page
     assert "Did you mean temozolomide (Temodar)?" in page
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Dilantin" + " zzzz" * 20_000, "phenytoin"),  # read only as far as the field is long
+        ("Dilan\x00tin 100 mg", "Not recognised"),
+        ("\u202e\u200b", ""),
+    ],
+)
+def test_hostile_text_while_typing_is_answered_not_a_500(client_for, coordinator, screening_for, text, shown):
+    url = reverse("screening:medication_match", args=[screening_for().pk])
+    client = client_for(coordinator)
+    for kind, field in (("medication", "name"), ("agents", "agents")):
+        response = client.get(url, {"kind": kind, f"medication-0-{field}": text})
+        assert response.status_code == 200
+        assert shown in response.content.decode()

@@ -125,7 +125,14 @@ def test_vocabularies_are_editable_in_admin(client_for, administrator, active_ve
     assert client.get(reverse("admin:trials_drug_changelist") + "?q=Coumadin").status_code == 200
     assert "warfarin" in client.get(reverse("admin:trials_drug_changelist") + "?q=Coumadin").content.decode()
     analyte = active_version.criteria.model._meta.apps.get_model("trials", "Analyte").objects.get(code="anc")
-    assert client.get(reverse("admin:trials_analyte_change", args=[analyte.pk])).status_code == 200
+    page = client.get(reverse("admin:trials_analyte_change", args=[analyte.pk]))
+    assert page.status_code == 200
+    assert "10*3/uL" in page.content.decode()  # the spellings of each unit
+    regimens = client.get(reverse("admin:trials_regimen_changelist") + "?q=FOLFOX")
+    assert regimens.status_code == 200
+    assert "oxaliplatin" in regimens.content.decode()
+    classes = client.get(reverse("admin:trials_drugclass_changelist") + "?therapy_kind__exact=chemotherapy")
+    assert "Nitrosoureas" in classes.content.decode()
 
 
 @pytest.mark.parametrize("persona", ["coordinator", "investigator"])

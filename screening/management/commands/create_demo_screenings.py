@@ -129,4 +129,4 @@ class Command(BaseCommand):
                 lesions=[{"site": "Liver", "size_mm": Decimal("24"), "method": "conventional"}],
             )
             screening, result = services.screening_evaluate(screening=screening)
-            self.stdout.write(f"{screening.candidate.screening_number} ({initials}): {result.verdict.value}")
+            self.stdout.write(f"{screening.number} ({initials}): {result.verdict.value}")
