@@ -59,26 +59,39 @@ def attestation_questions(specs):
     return found
 
 
-# Candidates: every input the criteria read, spread around each threshold, some of it missing.
+# Candidates: every input the criteria read, spread around each threshold, some of it missing or contradictory.
 
 # analyte -> (threshold in its canonical unit, the multiples of it a typical candidate has, units with printed decimals)
 ABSOLUTE_LABS = {
-    "wbc": (3000, (1.3, 3.0), (("/mm3", 0), ("/uL", 0), ("cells/uL", 0), ("10^3/uL", 1), ("K/uL", 2), ("10^9/L", 1))),
+    "wbc": (
+        3000,
+        (1.3, 3.0),
+        (("/mm3", 0), ("/uL", 0), ("cells/uL", 0), ("10^3/uL", 1), ("K/uL", 2), ("10^3/mm3", 1), ("10^9/L", 1)),
+    ),
     "anc": (1500, (1.3, 4.0), (("/uL", 0), ("cells/uL", 0), ("10^3/uL", 2), ("x10³/µL", 2), ("10^9/L", 1))),
-    "platelets": (100_000, (1.3, 3.5), (("/mm3", 0), ("10^3/uL", 0), ("K/uL", 0), ("10^9/L", 0))),
+    "platelets": (100_000, (1.3, 3.5), (("/mm3", 0), ("10^3/uL", 0), ("K/uL", 0), ("10^3/mm3", 0), ("10^9/L", 0))),
     "cholesterol": (350, (0.4, 0.85), (("mg/dL", 0), ("mmol/L", 2))),
     "triglycerides": (400, (0.25, 0.8), (("mg/dL", 0), ("mmol/L", 2))),
     "creatinine_clearance": (60, (1.1, 2.0), (("mL/min", 0), ("mL/s", 2))),
 }
-# analyte -> (the criterion's multiple of the ULN, (unit, ULN in that unit, printed decimals) as labs report them)
+# analyte -> (the criterion's multiple of the ULN, the multiples of the ULN a typical candidate has,
+# (unit, ULN in that unit, printed decimals) as labs report them). Most INRs lie between 0.9 and 1.2.
 ULN_LABS = {
-    "bilirubin": (1, (("mg/dL", 1.2, 1), ("umol/L", 21, 0))),
-    "creatinine": (1, (("mg/dL", 1.1, 2), ("umol/L", 97, 0))),
-    "ast": (2.5, (("U/L", 40, 0), ("IU/L", 40, 0), ("ukat/L", 0.67, 2))),
-    "alt": (2.5, (("U/L", 45, 0), ("IU/L", 45, 0), ("ukat/L", 0.75, 2))),
-    "inr": (1.1, (("ratio", 1.1, 2), ("ratio", 1.2, 2))),
+    "bilirubin": (1, (0.3, 0.9), (("mg/dL", 1.2, 1), ("umol/L", 21, 0))),
+    "creatinine": (1, (0.6, 0.95), (("mg/dL", 1.1, 2), ("umol/L", 97, 0))),
+    "ast": (2.5, (0.4, 1.2), (("U/L", 40, 0), ("IU/L", 40, 0), ("ukat/L", 0.67, 2))),
+    "alt": (2.5, (0.3, 1.2), (("U/L", 45, 0), ("IU/L", 45, 0), ("ukat/L", 0.75, 2))),
+    "inr": (1.1, (0.8, 1.05), (("ratio", 1.1, 2), ("ratio", 1.2, 2))),
 }
 UNACCEPTED_UNITS = ("%", "g/L", "mEq/L")
+ALIAS_SHARE = 0.15  # results printed in another spelling of an accepted unit ("K/cumm", "10*3/uL", "mg/dl")
+UNUSUAL_SHARE = 0.02  # results outside the usual range, yet possible
+CONFIRMED_SHARE = 0.5  # of the unusual results, those the coordinator has confirmed
+IMPOSSIBLE_SHARE = 0.003  # results no one can have: a typo or a unit slip
+ULN_SLIP_SHARE = 0.01  # ULNs copied from the lab's range for another unit, which makes them unusual or impossible
+DIFFERENTIAL_SHARE = 0.1  # no ANC reported, only the WBC and the neutrophil %
+SAME_COUNT_SHARE = 0.9  # of those, WBC and neutrophil % from one blood count
+NEUTROPHILS_PCT = (40, 75)  # a typical differential
 
 # fact -> the answers a typical candidate gives; a troubled one may give any answer the fact accepts
 USUAL_ANSWERS = {
@@ -100,15 +113,19 @@ USUAL_ANSWERS = {
     "brain_metastases_symptomatic": (False,),
     "brain_metastases_on_steroids": (False,),
 }
+ANTICOAGULATION_ASKED = 0.3  # candidates whose chart states their anticoagulation
+OTHER_REASON_ASKED = 0.05  # candidates asked whether a corticosteroid is for another reason, without one listed
 
 # event -> (days back where its criterion changes its answer, days back a typical candidate's events lie within)
 EVENTS = {
     "major_surgery": (21, (30, 2000)),
     "traumatic_injury": (21, (30, 2000)),
     "radiotherapy": (28, (40, 2000)),
-    "brain_metastases_treatment": (92, (100, 1000)),
     "tumor_sample": (92, (10, 85)),
 }
+LOCAL_BRAIN_TREATMENTS = ("resection", "whole_brain_rt", "radiosurgery", "combined")
+BRAIN_TREATED_DAYS_AGO = (120, 1000)  # when a typical candidate's brain metastases were treated
+STABLE_IMAGING_AFTER = 92  # days after the treatment by which 3 calendar months have passed
 
 AGENTS = {
     "systemic_chemotherapy": (
@@ -118,12 +135,21 @@ AGENTS = {
         ("carmustine",),
         ("BCNU", "cisplatin"),
         ("mitomycin C",),
+        ("CVD",),
+        ("Dartmouth",),
+        ("chemo",),
         ("XYZ-4471",),
         ("dacarbazine", "XYZ-4471"),
         (),
     ),
     "regional_chemotherapy": (("melphalan",), ("mitomycin C",), ()),
-    "immunotherapy": (("ipilimumab",), ("interleukin-2",), ("nivolumab",), ("interferon alfa",)),
+    "immunotherapy": (
+        ("ipilimumab",),
+        ("interleukin-2",),
+        ("nivolumab",),
+        ("interferon alfa",),
+        ("interleukin-2", "dacarbazine"),  # biochemotherapy recorded as immunotherapy
+    ),
     "targeted_therapy": (
         ("vemurafenib",),
         ("sorafenib",),
@@ -131,8 +157,10 @@ AGENTS = {
         ("imatinib",),
         ("everolimus",),
     ),
-    "other": (("XYZ-4471",), ("imatinib",)),
+    "other": (("XYZ-4471",), ("imatinib",), ("temozolomide",), ("chemo",), ()),
 }
+# The chemotherapy of another cancer, whatever type was chosen for it.
+OTHER_CANCER_AGENTS = (("FOLFOX",), ("carboplatin", "paclitaxel"), ("AC-T",), ("chemo",), ())
 MODALITY_WEIGHTS = {
     "systemic_chemotherapy": 8,
     "regional_chemotherapy": 2,
@@ -140,23 +168,39 @@ MODALITY_WEIGHTS = {
     "targeted_therapy": 4,
     "other": 1,
 }
-SETTING_CHOICES = ("metastatic", "metastatic", "adjuvant", "other_cancer")
+SETTING_WEIGHTS = {"metastatic": 8, "adjuvant": 4, "other_cancer": 4, F.NOT_DOCUMENTED: 1}
 THERAPY_BOUNDARIES = (28, 42, 1826)  # 4 weeks, 6 weeks and 5 years before the screening date
 
-USUAL_MEDICATIONS = ("lisinopril 10 mg", "acetaminophen 500 mg", "Lovenox 40 mg SC daily")
+# medication line -> the purpose it is usually marked with
+USUAL_MEDICATIONS = {
+    "lisinopril 10 mg": F.THERAPEUTIC,
+    "acetaminophen 500 mg": F.AS_NEEDED,
+    "Lovenox 40 mg SC daily": F.PROPHYLACTIC,
+    "ondansetron 8 mg PRN": F.AS_NEEDED,
+    "vitamin D3 1000 IU daily": F.SUPPLEMENT,
+}
+ANTIRETROVIRALS = ("Biktarvy", "Genvoya 1 tab daily", "Triumeq")
+ON_ANTIRETROVIRAL_SHARE = 0.5  # of HIV-positive candidates (those on combination therapy are excluded)
+BRAIN_METASTASES_MEDICATIONS = {"dexamethasone 4 mg PO BID": 0.25, "Keppra 500 mg BID": 0.3}  # line -> share
 ALL_MEDICATIONS = (
     *USUAL_MEDICATIONS,
     "Coumadin 5 mg PO daily",
+    "Eliquis 5 mg BID",
+    "DOAC",
     "DILANTIN 100 mg",
+    "phenytion 100 mg TID",
+    "AED",
     "st. john's wort",
     "Neupogen",
+    "G-CSF injections",
     "Biktarvy",
     "heparin 5000 units SC",
+    "dexamethasone 4 mg PO BID",
     "grapefruit juice",
     "vemurafenib 960 mg PO BID",
     "Zorblatin 20 mg",
 )
-PURPOSE_CHOICES = (F.PROPHYLACTIC, F.THERAPEUTIC, None)
+PURPOSE_CHOICES = (*F.PURPOSES, None)
 
 LESION_MINIMUM_MM = {"conventional": 20, "spiral_ct": 10, "cutaneous": 10}
 
@@ -168,38 +212,17 @@ def days_ago(n):
 def generate(count, seed, vocabulary, questions):
     """(facts, cohort) pairs, reproducible; each candidate gets its own share of trouble, from none to a lot."""
     rng = random.Random(seed)
-    return [_candidate(rng, rng.choice((0.01, 0.05, 0.2, 0.5)), vocabulary.analytes, questions) for _ in range(count)]
+    return [_candidate(rng, rng.choice((0.01, 0.05, 0.2, 0.5)), vocabulary, questions) for _ in range(count)]
 
 
-def _candidate(rng, trouble, analytes, questions):
+def _candidate(rng, trouble, vocabulary, questions):
     def troubled():
         return rng.random() < trouble
 
     def absent():
         return rng.random() < trouble / 3
 
-    labs = {}
-    for code, (threshold, usual, units) in ABSOLUTE_LABS.items():
-        if absent() or (code == "creatinine_clearance" and rng.random() < 0.8):  # clearance is rarely measured
-            continue
-        unit, decimals = rng.choice(units)
-        canonical = threshold * (rng.uniform(0.8, 1.25) if troubled() else rng.uniform(*usual))
-        if rng.random() < 0.05:
-            canonical = threshold
-        value = round(canonical / analytes[code].to_canonical(1.0, unit), decimals)
-        labs[code] = LabResult(value, _maybe_unaccepted(rng, unit), collected_on=days_ago(rng.randint(0, 14)))
-    for code, (multiple, units) in ULN_LABS.items():
-        if absent():
-            continue
-        unit, uln, decimals = rng.choice(units)
-        share = rng.uniform(0.85, 1.15) if troubled() else rng.uniform(0.3, 0.9)
-        value = round(multiple * uln * (1.0 if rng.random() < 0.05 else share), decimals)
-        labs[code] = LabResult(
-            value,
-            _maybe_unaccepted(rng, unit),
-            uln=None if absent() else uln,
-            collected_on=days_ago(rng.randint(0, 14)),
-        )
+    labs = _labs(rng, troubled, absent, vocabulary.analytes)
 
     grades = {}
     if not absent():
@@ -210,9 +233,7 @@ def _candidate(rng, trouble, analytes, questions):
     answers = {}
     for fact, usual in USUAL_ANSWERS.items():
         if not absent():
-            choices = F.FACTS[fact].choices
-            anything = (True, False) if choices is None else tuple(choices)
-            answers[fact] = rng.choice(anything if troubled() else usual)
+            answers[fact] = rng.choice(_any_answer(fact) if troubled() else usual)
     for question, passing in questions.items():
         if not absent():
             flip = troubled() and rng.random() < 0.5
@@ -229,6 +250,8 @@ def _candidate(rng, trouble, analytes, questions):
             )
         else:
             events[event] = tuple(days_ago(rng.randint(low, high)) for _ in range(rng.choice((0, 0, 1))))
+    if answers.get("brain_metastases"):
+        _brain_metastases(rng, troubled, absent, answers, events)
 
     if absent():
         birth_date = None
@@ -236,6 +259,10 @@ def _candidate(rng, trouble, analytes, questions):
         birth_date = SCREENING_DATE.replace(year=SCREENING_DATE.year - 18) + timedelta(days=rng.randint(-10, 10))
     else:
         birth_date = days_ago(rng.randint(19 * 365 + 5, 85 * 365))
+
+    medications = None if absent() else _medications(rng, troubled, answers)
+    if medications is not None:
+        _answers_about_medications(rng, troubled, answers, medications, vocabulary.matcher.match)
 
     facts = CandidateFacts(
         birth_date=birth_date,
@@ -246,15 +273,160 @@ def _candidate(rng, trouble, analytes, questions):
         answers=answers,
         events=events,
         prior_therapies=None if absent() else _therapies(rng, troubled),
-        medications=None if absent() else _medications(rng, troubled),
+        medications=medications,
         blood_pressures=None if absent() else _blood_pressures(rng, troubled),
         lesions=None if absent() else _lesions(rng, troubled),
     )
     return facts, rng.choice(("phase1", "phase2"))
 
 
-def _maybe_unaccepted(rng, unit):
-    return rng.choice(UNACCEPTED_UNITS) if rng.random() < 0.005 else unit
+def _any_answer(fact):
+    choices = F.FACTS[fact].choices
+    return (True, False) if choices is None else tuple(choices)
+
+
+def _labs(rng, troubled, absent, analytes):
+    """Labs around each threshold, in the units (and spellings) labs print; a few unusual, rarely impossible."""
+    labs, counts = {}, {}
+    for code, (threshold, usual, units) in ABSOLUTE_LABS.items():
+        if absent() or (code == "creatinine_clearance" and rng.random() < 0.8):  # clearance is rarely measured
+            continue
+        canonical = threshold * (rng.uniform(0.8, 1.25) if troubled() else rng.uniform(*usual))
+        if rng.random() < 0.05:
+            canonical = threshold
+        if code == "anc" and "wbc" in labs and rng.random() < DIFFERENTIAL_SHARE:
+            labs["neutrophils_pct"] = _differential(rng, troubled, analytes, labs["wbc"], counts["wbc"], canonical)
+            continue
+        unit, decimals = rng.choice(units)
+        counts[code] = canonical
+        labs[code] = _lab(rng, troubled, analytes[code], canonical, unit, decimals)
+    for code, (multiple, usual, units) in ULN_LABS.items():
+        if absent():
+            continue
+        unit, uln, decimals = rng.choice(units)
+        share = multiple * rng.uniform(0.85, 1.15) if troubled() else rng.uniform(*usual)
+        analyte = analytes[code]
+        canonical = analyte.to_canonical(multiple * uln if rng.random() < 0.05 else share * uln, unit)
+        printed_uln = rng.choice(units)[1] if rng.random() < ULN_SLIP_SHARE else uln  # maybe another unit's
+        labs[code] = _lab(rng, troubled, analyte, canonical, unit, decimals, uln=None if absent() else printed_uln)
+    return labs
+
+
+def _lab(rng, troubled, analyte, canonical, unit, decimals, uln=None):
+    """One result: the canonical value (now and then an unusual or an impossible one) as printed in `unit`."""
+    confirmed, roll = False, rng.random()
+    if roll < IMPOSSIBLE_SHARE:
+        canonical = _impossible(rng, analyte)
+    elif roll < IMPOSSIBLE_SHARE + UNUSUAL_SHARE:
+        canonical, confirmed = _unusual(rng, analyte), rng.random() < CONFIRMED_SHARE
+    value = round(canonical / analyte.to_canonical(1.0, unit), decimals)
+    written = _maybe_unaccepted(rng, analyte, _spelling(rng, analyte, unit))
+    return LabResult(value, written, uln=uln, collected_on=_collected_on(rng, troubled), confirmed=confirmed)
+
+
+def _differential(rng, troubled, analytes, wbc, wbc_count, anc):
+    """The neutrophil % that makes `anc` of the WBC count, or a typical one; mostly from the same blood count."""
+    percent = anc / wbc_count * 100 if troubled() else rng.uniform(*NEUTROPHILS_PCT)
+    same_count = rng.random() < SAME_COUNT_SHARE
+    collected_on = wbc.collected_on if same_count else days_ago(rng.randint(0, 14))
+    analyte = analytes["neutrophils_pct"]
+    return LabResult(round(min(percent, 99.0), 1), _spelling(rng, analyte, "%"), collected_on=collected_on)
+
+
+def _unusual(rng, analyte):
+    """A canonical value outside the usual range but within the possible one."""
+    (usual_low, usual_high), (low, high) = analyte.plausible, analyte.possible
+    if usual_low and rng.random() < 0.5:
+        return rng.uniform(max(low or 0, usual_low * 0.5), usual_low * 0.99)
+    return rng.uniform(usual_high * 1.01, min(high, usual_high * 1.5))
+
+
+def _impossible(rng, analyte):
+    """A canonical value beyond the physiological limits."""
+    low, high = analyte.possible
+    if low and rng.random() < 0.5:
+        return low * rng.uniform(0.2, 0.9)
+    return high * rng.uniform(1.1, 5)
+
+
+def _spelling(rng, analyte, unit):
+    """The unit, or now and then another spelling of it that labs print."""
+    if rng.random() >= ALIAS_SHARE:
+        return unit
+    spellings = [alias for alias, meant in analyte.aliases.items() if meant == unit]
+    return rng.choice(spellings) if spellings else unit
+
+
+def _maybe_unaccepted(rng, analyte, unit):
+    if rng.random() >= 0.005:
+        return unit
+    return rng.choice([u for u in UNACCEPTED_UNITS if not analyte.accepts(u)])
+
+
+def _collected_on(rng, troubled):
+    """Within the last two weeks; rarely, for a troubled candidate, dated after the screening date."""
+    if troubled() and rng.random() < 0.02:
+        return days_ago(-rng.randint(1, 5))
+    return days_ago(rng.randint(0, 14))
+
+
+def _brain_metastases(rng, troubled, absent, answers, events):
+    """How known brain metastases were treated, and when they were treated and then imaged stable."""
+    if not absent():
+        choices = _any_answer("brain_metastases_treatment_type") if troubled() else LOCAL_BRAIN_TREATMENTS
+        answers["brain_metastases_treatment_type"] = rng.choice(choices)
+    treated = days_ago(rng.randint(*BRAIN_TREATED_DAYS_AGO))
+    if not absent():
+        if troubled():
+            events["brain_metastases_treatment"] = tuple(
+                treated - timedelta(days=rng.randint(0, 400)) for _ in range(rng.randint(0, 2))
+            )
+        else:
+            events["brain_metastases_treatment"] = (treated,)
+    if not absent():
+        stable_from = treated + timedelta(days=STABLE_IMAGING_AFTER)
+        if not troubled():
+            imaged = (stable_from + timedelta(days=rng.randint(3, (SCREENING_DATE - stable_from).days)),)
+        elif rng.random() < 0.6:  # around 3 months after the treatment
+            imaged = (stable_from + timedelta(days=rng.randint(-4, 4)),)
+        else:
+            imaged = tuple(days_ago(rng.randint(-2, 1100)) for _ in range(rng.randint(0, 2)))
+        events["brain_metastases_imaging"] = imaged
+
+
+def _answers_about_medications(rng, troubled, answers, medications, match):
+    """The answers the medication list should agree with: antiretroviral therapy for an HIV-positive candidate,
+    the anticoagulation the chart states, and whether a corticosteroid is for another reason than the brain
+    metastases. A typical candidate's agree with the list; a troubled one's may not."""
+    listed = {}
+    for medication in medications:
+        if medication.active:
+            for found in match(medication.text):
+                for drug_class in found.drug.classes:
+                    listed.setdefault(drug_class, []).append(medication)
+
+    if answers.get("hiv_positive") and not (troubled() and rng.random() < 0.3):
+        on_therapy = rng.choice((True, False)) if troubled() else "antiretroviral" in listed
+        answers["on_antiretroviral_therapy"] = on_therapy
+
+    if rng.random() < ANTICOAGULATION_ASKED:
+        if troubled():
+            answers["anticoagulation"] = rng.choice(_any_answer("anticoagulation"))
+        else:
+            purposes = {m.purpose for m in listed.get("anticoagulant", ())}
+            stated = F.THERAPEUTIC if F.THERAPEUTIC in purposes else F.PROPHYLACTIC
+            answers["anticoagulation"] = stated if purposes else "none"
+
+    if "corticosteroid" in listed and answers.get("brain_metastases"):
+        if troubled():
+            if rng.random() < 0.5:
+                answers["corticosteroid_for_other_reason"] = rng.choice((True, False))
+        elif rng.random() < 0.6:
+            answers["brain_metastases_on_steroids"] = True
+        else:
+            answers["corticosteroid_for_other_reason"] = True
+    elif rng.random() < OTHER_REASON_ASKED:
+        answers["corticosteroid_for_other_reason"] = rng.choice((True, False))
 
 
 def _therapies(rng, troubled):
@@ -263,7 +435,7 @@ def _therapies(rng, troubled):
 
 def _therapy(rng, troubled):
     modality = rng.choices(tuple(MODALITY_WEIGHTS), weights=tuple(MODALITY_WEIGHTS.values()))[0]
-    setting = rng.choice(SETTING_CHOICES)
+    setting = rng.choices(tuple(SETTING_WEIGHTS), weights=tuple(SETTING_WEIGHTS.values()))[0]
     roll = rng.random()
     if not troubled():
         ended = days_ago(rng.randint(1900, 4000) if setting == "other_cancer" else rng.randint(60, 1500))
@@ -276,10 +448,14 @@ def _therapy(rng, troubled):
     else:
         ended = days_ago(rng.randint(1, 3000))
     started = None if ended is None else ended - timedelta(days=rng.randint(20, 200))
-    return PriorTherapy(modality, setting, rng.choice(AGENTS[modality]), started, ended)
+    other_cancer_chemotherapy = setting == "other_cancer" and modality != "targeted_therapy" and rng.random() < 0.5
+    agents = rng.choice(OTHER_CANCER_AGENTS if other_cancer_chemotherapy else AGENTS[modality])
+    return PriorTherapy(modality, setting, agents, started, ended)
 
 
-def _medications(rng, troubled):
+def _medications(rng, troubled, answers):
+    """Chart-style lines: a typical candidate's usual ones, a troubled one's anything, marked with any purpose or
+    none, some stopped; then an antiretroviral for some HIV-positive candidates, and what brain metastases bring."""
     medications = []
     for _ in range(rng.randint(0, 4) if troubled() else rng.randint(0, 2)):
         if troubled():
@@ -287,7 +463,14 @@ def _medications(rng, troubled):
                 Medication(rng.choice(ALL_MEDICATIONS), rng.choice(PURPOSE_CHOICES), active=rng.random() < 0.85)
             )
         else:
-            medications.append(Medication(rng.choice(USUAL_MEDICATIONS), F.PROPHYLACTIC))
+            text = rng.choice(tuple(USUAL_MEDICATIONS))
+            medications.append(Medication(text, USUAL_MEDICATIONS[text]))
+    if answers.get("hiv_positive") and rng.random() < ON_ANTIRETROVIRAL_SHARE:
+        medications.append(Medication(rng.choice(ANTIRETROVIRALS), F.THERAPEUTIC))
+    if answers.get("brain_metastases"):
+        for text, share in BRAIN_METASTASES_MEDICATIONS.items():
+            if rng.random() < share:
+                medications.append(Medication(text, F.THERAPEUTIC))
     return tuple(medications)
 
 
@@ -319,7 +502,11 @@ def _lesions(rng, troubled):
 STAGES = frozenset({"stage_3_unresectable", "stage_3_recurrent", "stage_4"})
 NOT_CHOROIDAL = frozenset({"cutaneous", "acral", "mucosal", "unknown_primary"})
 CHEMOTHERAPY = frozenset({"systemic_chemotherapy", "regional_chemotherapy"})
+SYSTEMIC_CHEMOTHERAPY = frozenset({"systemic_chemotherapy"})
+REGIONAL_CHEMOTHERAPY = frozenset({"regional_chemotherapy"})
 FOR_MELANOMA = frozenset({"metastatic", "adjuvant"})
+FOR_METASTATIC_MELANOMA = frozenset({"metastatic"})
+FOR_ANOTHER_CANCER = frozenset({"other_cancer"})
 SLOW_WASHOUT = frozenset({"nitrosourea", "mitomycin"})
 PHASE2_EXCLUDED = frozenset({"raf_inhibitor", "vegf_inhibitor", "mtor_inhibitor"})
 INDUCERS = frozenset({"enzyme_inducing_aed", "cyp3a4_inducer"})
@@ -330,6 +517,8 @@ CSF = frozenset({"colony_stimulating_factor"})
 ANTICOAGULANT = frozenset({"anticoagulant"})
 GRAPEFRUIT = frozenset({"grapefruit"})
 ANTIRETROVIRAL = frozenset({"antiretroviral"})
+LOCAL_TREATMENTS = frozenset(LOCAL_BRAIN_TREATMENTS)
+COUNTED, MAY_COUNT, NOT_COUNTED = "counted", "may count", "not counted"
 
 
 def _equal(value, limit):
@@ -345,36 +534,91 @@ def _attested(answer, passing):
     return UNKNOWN if answer is None else MET if answer is passing else NOT_MET
 
 
-def _lab(lab, analyte, limit, at_most):
-    """A lab against a limit in the analyte's canonical unit, whatever unit it was reported in."""
-    if lab is None:
-        return UNKNOWN
+def _usable(lab, analyte, on):
+    """The lab's value in the analyte's canonical unit, or None when no rule may use it: not entered, dated after
+    the screening, in a unit not accepted, impossible, or unusual (the value or its ULN) and not confirmed."""
+    if lab is None or (lab.collected_on is not None and lab.collected_on > on):
+        return None
     try:
         value = analyte.to_canonical(lab.value, lab.unit)
+        uln = None if lab.uln is None else analyte.to_canonical(lab.uln, lab.unit)
     except UnitError:
+        return None
+    low, high = analyte.possible
+    usual_low, usual_high = analyte.plausible
+    for number in (value,) if uln is None else (value, uln):
+        if (low is not None and number < low) or (high is not None and number > high):
+            return None
+        if not lab.confirmed and (
+            (usual_low is not None and number < usual_low) or (usual_high is not None and number > usual_high)
+        ):
+            return None
+    return value
+
+
+def _against(value, limit, at_most):
+    """A canonical value (None: unusable) against a limit in the same unit, the limit itself passing."""
+    if value is None:
         return UNKNOWN
     if _equal(value, limit):
         return MET
     return MET if (value < limit if at_most else value > limit) else NOT_MET
 
 
-def _within_uln(lab, multiple):
-    if lab is None or lab.uln is None or lab.uln <= 0:
+def _within_uln(lab, analyte, on, multiple):
+    """At most a multiple of the ULN the lab reported with the result."""
+    if _usable(lab, analyte, on) is None or lab.uln is None or lab.uln <= 0:
         return UNKNOWN
     limit = multiple * lab.uln
     return MET if lab.value <= limit or _equal(lab.value, limit) else NOT_MET
 
 
-def _since(dates, on, cutoff, required=False):
-    """The latest event must be on or before the cutoff; with none recorded, pass unless one is required."""
+def _below_uln(lab, analyte, on, multiple):
+    """Below a multiple of the ULN the lab reported with the result, the limit itself failing."""
+    if _usable(lab, analyte, on) is None or lab.uln is None or lab.uln <= 0:
+        return UNKNOWN
+    limit = multiple * lab.uln
+    return MET if lab.value < limit and not _equal(lab.value, limit) else NOT_MET
+
+
+def _anc(labs, analytes, on):
+    """The ANC reported, or else WBC x neutrophil % / 100 from one blood count; None when unusable or missing."""
+    if "anc" in labs:
+        return _usable(labs["anc"], analytes["anc"], on)
+    wbc, percent = labs.get("wbc"), labs.get("neutrophils_pct")
+    if wbc is None or percent is None:
+        return None
+    count = _usable(wbc, analytes["wbc"], on)
+    share = _usable(percent, analytes["neutrophils_pct"], on)
+    if count is None or share is None or wbc.collected_on != percent.collected_on:
+        return None
+    return count * share / 100
+
+
+def _since(dates, on, cutoff):
+    """The latest event must be on or before the cutoff; with none recorded, pass."""
     if dates is None:
         return UNKNOWN
     if not dates:
-        return NOT_MET if required else MET
+        return MET
     latest = max(dates)
     if latest > on:
         return UNKNOWN
     return NOT_MET if latest > cutoff else MET
+
+
+def _imaged_after_treatment(events, on):
+    """The latest brain imaging at least 3 calendar months after the latest treatment of the brain metastases."""
+    for event in ("brain_metastases_treatment", "brain_metastases_imaging"):
+        dates = events.get(event)
+        if dates is None:
+            return UNKNOWN
+        if not dates:
+            return NOT_MET
+        if max(dates) > on:
+            return UNKNOWN
+    treated, imaged = max(events["brain_metastases_treatment"]), max(events["brain_metastases_imaging"])
+    return NOT_MET if treated > _months_before(imaged, 3) else MET  # imaging before the treatment included
 
 
 def _months_before(day, months):
@@ -383,18 +627,68 @@ def _months_before(day, months):
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+def _regimen(therapy, vocabulary):
+    """(therapy, the regimen types it counts as, classes its agents are in, classes they may be in, whether an agent
+    is no known drug). The type chosen counts, and so does every type its agents' classes make it."""
+    types, classes, possible, unrecognised = {therapy.modality}, set(), set(), False
+    for agent in therapy.agents:
+        matches = vocabulary.matcher.match_agent(agent)
+        if not matches:
+            unrecognised = True
+        for match in matches:
+            classes |= match.drug.classes
+            possible |= match.drug.possible_classes
+            for kind in vocabulary.kinds_of(match.drug):
+                if kind != F.CHEMOTHERAPY:
+                    types.add(kind)
+                elif therapy.modality == "regional_chemotherapy":
+                    types.add("regional_chemotherapy")
+                else:
+                    types.add("systemic_chemotherapy")
+    return therapy, types, classes, possible, unrecognised
+
+
+def _counted(therapy, types, unrecognised, modalities, settings):
+    """Whether a rule about these regimen types and settings counts a regimen, or the chart leaves it open."""
+    if therapy.setting not in settings and therapy.setting != F.NOT_DOCUMENTED:
+        return NOT_COUNTED
+    if not types & modalities and not unrecognised and (therapy.agents or therapy.modality != "other"):
+        return NOT_COUNTED
+    if not types & modalities or therapy.setting not in settings:
+        return MAY_COUNT
+    return COUNTED
+
+
+def _at_most_regimens(regimens, modalities, settings, maximum):
+    if regimens is None:
+        return UNKNOWN
+    counted = may_count = 0
+    for therapy, types, _, _, unrecognised in regimens:
+        scope = _counted(therapy, types, unrecognised, modalities, settings)
+        counted += scope == COUNTED
+        may_count += scope == MAY_COUNT
+    return NOT_MET if counted > maximum else UNKNOWN if counted + may_count > maximum else MET
+
+
 def _takes(active, classes, purpose=None):
-    """(takes an active drug of the classes for the purpose, some medication needs review first)."""
+    """(takes an active drug certainly of the classes, for the purpose if one is given; some medication leaves that
+    open: it matched no drug, it names a class that may be one of them, or its purpose says no dose)."""
     takes = review = False
     for medication, matches in active:
         if not matches:
             review = True
-        elif any(match.drug.classes & classes for match in matches):
-            if purpose is None or medication.purpose == purpose:
-                takes = True
-            elif medication.purpose is None:
-                review = True
+        elif not any(match.drug.classes & classes for match in matches):
+            review = review or any(match.drug.possible_classes & classes for match in matches)
+        elif purpose is None or medication.purpose == purpose:
+            takes = True
+        elif medication.purpose not in F.DOSE_PURPOSES:
+            review = True
     return takes, review
+
+
+def _listed(active, drug_class):
+    """The active medications certainly in a class."""
+    return [m for m, matches in active if any(drug_class in match.drug.classes for match in matches)]
 
 
 def baseline_evaluate(facts, screening_date, cohort, vocabulary):
@@ -416,6 +710,7 @@ def baseline_evaluate(facts, screening_date, cohort, vocabulary):
     born = facts.birth_date
     age = None if born is None else on.year - born.year - ((on.month, on.day) < (born.month, born.day))
     active = [] if medications is None else [(m, match(m.text)) for m in medications if m.active]
+    regimens = None if therapies is None else [_regimen(therapy, vocabulary) for therapy in therapies]
     out = []
 
     out.append(("IN00", UNKNOWN if age is None else NOT_MET if age < 18 else MET))
@@ -445,21 +740,18 @@ def baseline_evaluate(facts, screening_date, cohort, vocabulary):
     ecog = facts.grades.get("ecog")
     out.append(("IN03", UNKNOWN if ecog is None else NOT_MET if ecog > 1 else MET))
 
-    out.append(("IN04", _within_uln(labs.get("bilirubin"), 1)))
+    out.append(("IN04", _within_uln(labs.get("bilirubin"), analytes["bilirubin"], on, 1)))
 
     creatinine = labs.get("creatinine")
-    normal_creatinine = _within_uln(creatinine, 1)
-    measured = labs.get("creatinine_clearance")
+    normal_creatinine = _within_uln(creatinine, analytes["creatinine"], on, 1)
     if normal_creatinine == MET:
         clearance = MET
-    elif measured is not None:
-        clearance = _lab(measured, analytes["creatinine_clearance"], 60, at_most=False)
-    elif age is None or facts.weight_kg is None or sex is None or creatinine is None:
-        clearance = UNKNOWN
+    elif "creatinine_clearance" in labs:
+        measured = _usable(labs["creatinine_clearance"], analytes["creatinine_clearance"], on)
+        clearance = _against(measured, 60, at_most=False)
     else:
-        try:
-            mg_dl = analytes["creatinine"].to_canonical(creatinine.value, creatinine.unit)
-        except UnitError:
+        mg_dl = _usable(creatinine, analytes["creatinine"], on)
+        if age is None or facts.weight_kg is None or sex is None or mg_dl is None:
             clearance = UNKNOWN
         else:
             estimate = (140 - age) * facts.weight_kg / (72 * mg_dl)  # Cockcroft-Gault
@@ -529,49 +821,44 @@ def baseline_evaluate(facts, screening_date, cohort, vocabulary):
     if cohort != "phase2":
         out.append(("EX08", NOT_APPLICABLE))
         out.append(("EX09", NOT_APPLICABLE))
-    elif therapies is None:
+    elif regimens is None:
         out.append(("EX08", UNKNOWN))
         out.append(("EX09", UNKNOWN))
     else:
-        regimens = sum(t.modality == "systemic_chemotherapy" and t.setting == "metastatic" for t in therapies)
-        out.append(("EX08", NOT_MET if regimens > 1 else MET))
-        excluded = unrecognised = False
-        for therapy in therapies:
-            unrecognised = unrecognised or not therapy.agents  # an unnamed agent could have been sorafenib
-            for agent in therapy.agents:
-                matches = match(agent)
-                if not matches:
-                    unrecognised = True
-                elif any(m.drug.classes & PHASE2_EXCLUDED for m in matches):
-                    excluded = True
-        out.append(("EX09", NOT_MET if excluded else UNKNOWN if unrecognised else MET))
+        out.append(("EX08", _at_most_regimens(regimens, SYSTEMIC_CHEMOTHERAPY, FOR_METASTATIC_MELANOMA, 1)))
+        excluded = unresolved = False
+        for therapy, _, classes, possible, unrecognised in regimens:
+            # An unnamed agent could have been sorafenib, and so could a class word that names no drug.
+            unresolved = unresolved or not therapy.agents or unrecognised or bool(possible & PHASE2_EXCLUDED)
+            excluded = excluded or bool(classes & PHASE2_EXCLUDED)
+        out.append(("EX09", NOT_MET if excluded else UNKNOWN if unresolved else MET))
 
     out.append(("EX10", _attested(answers.get("surgery_affecting_absorption"), False)))
     out.append(("IN08", _since(events.get("major_surgery"), on, three_weeks_ago)))
 
-    if therapies is None:
+    if regimens is None:
         washout = UNKNOWN
     else:
         washout = MET
-        for therapy in therapies:
-            if therapy.modality not in CHEMOTHERAPY or therapy.setting not in FOR_MELANOMA:
+        for therapy, types, classes, possible, unrecognised in regimens:
+            scope = _counted(therapy, types, unrecognised, CHEMOTHERAPY, FOR_MELANOMA)
+            if scope == NOT_COUNTED:
                 continue
+            slow = bool(classes & SLOW_WASHOUT)  # a nitrosourea or mitomycin C: 6 weeks, not 4
+            cutoff = six_weeks_ago if slow else four_weeks_ago
+            # With no agent named, or one not recognised, or a class word, 6 weeks cannot be ruled out.
+            unsure = not therapy.agents or unrecognised or (not slow and bool(possible & SLOW_WASHOUT))
             ended = therapy.ended_on
-            if ended is None:
+            if scope == MAY_COUNT:  # it may not be melanoma chemotherapy: unknown while recent enough to matter
+                status = UNKNOWN if ended is None or ended > (six_weeks_ago if unsure else cutoff) else MET
+            elif ended is None:
                 status = UNKNOWN
-            elif ended > four_weeks_ago:
+            elif ended > cutoff:  # too recent, or still going after the screening date
                 status = NOT_MET
-            elif ended <= six_weeks_ago:
+            elif unsure and ended > six_weeks_ago:
+                status = UNKNOWN
+            else:
                 status = MET
-            else:  # between 4 and 6 weeks: it depends on the agents
-                # With no agent named, a nitrosourea or mitomycin C cannot be ruled out any more than with an
-                # unrecognised one.
-                slow, unrecognised = False, not therapy.agents
-                for agent in therapy.agents:
-                    matches = match(agent)
-                    unrecognised = unrecognised or not matches
-                    slow = slow or any(m.drug.classes & SLOW_WASHOUT for m in matches)
-                status = NOT_MET if slow else UNKNOWN if unrecognised else MET
             if status == NOT_MET or washout == MET:
                 washout = status
     parts = (washout, _attested(answers.get("recovered_from_chemotherapy"), True))
@@ -585,13 +872,11 @@ def baseline_evaluate(facts, screening_date, cohort, vocabulary):
 
     out.append(("IN11", MET))
 
-    if therapies is None:
-        regional = UNKNOWN
-    else:
-        count = sum(t.modality == "regional_chemotherapy" and t.setting in FOR_MELANOMA for t in therapies)
-        regional = NOT_MET if count > 1 else MET
-    parts = (regional, _fact(answers.get("target_lesions_in_regional_field"), (False,)))
-    out.append(("IN12", MET if MET in parts else UNKNOWN if UNKNOWN in parts else NOT_MET))
+    regional = _at_most_regimens(regimens, REGIONAL_CHEMOTHERAPY, FOR_MELANOMA, 1)
+    if regional != MET:
+        parts = (regional, _fact(answers.get("target_lesions_in_regional_field"), (False,)))
+        regional = MET if MET in parts else UNKNOWN if UNKNOWN in parts else NOT_MET
+    out.append(("IN12", regional))
 
     if medications is None:
         inducers = csf = anticancer = therapeutic_anticoagulant = grapefruit = antiretroviral = UNKNOWN
@@ -611,32 +896,57 @@ def baseline_evaluate(facts, screening_date, cohort, vocabulary):
         antiretroviral = NOT_MET if takes else UNKNOWN if review else MET
         # Prophylactic anticoagulation is allowed only with PT INR below 1.1 x ULN.
         takes, review = _takes(active, ANTICOAGULANT, F.PROPHYLACTIC)
-        inr = labs.get("inr")
-        if not takes:
-            inr_ok = MET
-        elif inr is None or inr.uln is None or inr.uln <= 0:
-            inr_ok = UNKNOWN
+        if takes:
+            inr = _below_uln(labs.get("inr"), analytes["inr"], on, 1.1)
+            prophylactic_anticoagulant = inr if inr == NOT_MET or not review else UNKNOWN
         else:
-            limit = 1.1 * inr.uln
-            inr_ok = MET if inr.value < limit and not _equal(inr.value, limit) else NOT_MET
-        prophylactic_anticoagulant = inr_ok if inr_ok == NOT_MET or not review else UNKNOWN
+            prophylactic_anticoagulant = UNKNOWN if review else MET
+
+    # Answers that contradict the medication list leave the criteria they guard unknown until resolved.
+    anticoagulation = answers.get("anticoagulation")
+    if anticoagulation is None or medications is None:
+        anticoagulation_contradicted = False
+    else:
+        listed = _listed(active, "anticoagulant")
+        if anticoagulation == "none":
+            anticoagulation_contradicted = bool(listed)
+        elif not listed:
+            anticoagulation_contradicted = True
+        else:
+            anticoagulation_contradicted = any(
+                m.purpose in F.DOSE_PURPOSES and m.purpose != anticoagulation for m in listed
+            )
+    if answers.get("hiv_positive") is not True or medications is None:
+        antiretroviral_contradicted = False
+    else:
+        on_therapy, listed = answers.get("on_antiretroviral_therapy"), _listed(active, "antiretroviral")
+        antiretroviral_contradicted = (on_therapy is None or on_therapy is True) and not listed
+        antiretroviral_contradicted = antiretroviral_contradicted or (on_therapy is False and bool(listed))
+    steroids_contradicted = (
+        answers.get("brain_metastases") is True
+        and answers.get("brain_metastases_on_steroids") is False
+        and answers.get("corticosteroid_for_other_reason") is not True
+        and bool(_listed(active, "corticosteroid"))
+    )
 
     out.append(("EX11", inducers))
     out.append(("EX12", csf))
     out.append(("EX13", _attested(answers.get("investigational_agents"), False)))
     parts = (anticancer, _attested(answers.get("other_anticancer_therapy"), False))
     out.append(("EX14", NOT_MET if NOT_MET in parts else UNKNOWN if UNKNOWN in parts else MET))
-    out.append(("EX15", therapeutic_anticoagulant))
+    out.append(("EX15", UNKNOWN if anticoagulation_contradicted else therapeutic_anticoagulant))
     parts = (grapefruit, _attested(answers.get("grapefruit"), False))
     out.append(("EX16", NOT_MET if NOT_MET in parts else UNKNOWN if UNKNOWN in parts else MET))
 
     hiv = answers.get("hiv_positive")
     if hiv is not None and not hiv:
         out.append(("EX17", NOT_APPLICABLE))
+    elif antiretroviral_contradicted or (hiv is None and antiretroviral == NOT_MET):
+        out.append(("EX17", UNKNOWN))
     else:
-        out.append(("EX17", UNKNOWN if hiv is None and antiretroviral == NOT_MET else antiretroviral))
+        out.append(("EX17", antiretroviral))
 
-    out.append(("IN13", prophylactic_anticoagulant))
+    out.append(("IN13", UNKNOWN if anticoagulation_contradicted else prophylactic_anticoagulant))
 
     lesions = facts.lesions
     if lesions is None:
@@ -650,41 +960,57 @@ def baseline_evaluate(facts, screening_date, cohort, vocabulary):
     out.append(("IN14", status))
 
     no_brain_metastases = _fact(answers.get("brain_metastases"), (False,))
-    if no_brain_metastases == MET:
-        parts = (MET,)
+    if steroids_contradicted:
+        status = UNKNOWN
+    elif no_brain_metastases == MET:
+        status = MET
     else:
         parts = (
-            _since(events.get("brain_metastases_treatment"), on, three_months_ago, required=True),
+            _fact(answers.get("brain_metastases_treatment_type"), LOCAL_TREATMENTS),
+            _imaged_after_treatment(events, on),
             _fact(answers.get("brain_metastases_stable"), (True,)),
             _fact(answers.get("brain_metastases_symptomatic"), (False,)),
             _fact(answers.get("brain_metastases_on_steroids"), (False,)),
         )
         controlled = NOT_MET if NOT_MET in parts else UNKNOWN if UNKNOWN in parts else MET
         parts = (no_brain_metastases, controlled)
-    out.append(("EX18", MET if MET in parts else UNKNOWN if UNKNOWN in parts else NOT_MET))
+        status = MET if MET in parts else UNKNOWN if UNKNOWN in parts else NOT_MET
+    out.append(("EX18", status))
 
-    out.append(("IN15", _lab(labs.get("wbc"), analytes["wbc"], 3000, at_most=False)))
-    out.append(("IN16", _lab(labs.get("anc"), analytes["anc"], 1500, at_most=False)))
-    out.append(("IN17", _lab(labs.get("platelets"), analytes["platelets"], 100_000, at_most=False)))
-    out.append(("IN18", _lab(labs.get("cholesterol"), analytes["cholesterol"], 350, at_most=True)))
-    out.append(("IN19", _lab(labs.get("triglycerides"), analytes["triglycerides"], 400, at_most=True)))
+    out.append(("IN15", _against(_usable(labs.get("wbc"), analytes["wbc"], on), 3000, at_most=False)))
+    out.append(("IN16", _against(_anc(labs, analytes, on), 1500, at_most=False)))
+    out.append(("IN17", _against(_usable(labs.get("platelets"), analytes["platelets"], on), 100_000, at_most=False)))
+    cholesterol = _usable(labs.get("cholesterol"), analytes["cholesterol"], on)
+    out.append(("IN18", _against(cholesterol, 350, at_most=True)))
+    triglycerides = _usable(labs.get("triglycerides"), analytes["triglycerides"], on)
+    out.append(("IN19", _against(triglycerides, 400, at_most=True)))
 
-    parts = (_within_uln(labs.get("ast"), 2.5), _within_uln(labs.get("alt"), 2.5))
+    parts = (
+        _within_uln(labs.get("ast"), analytes["ast"], on, 2.5),
+        _within_uln(labs.get("alt"), analytes["alt"], on, 2.5),
+    )
     out.append(("IN20", NOT_MET if NOT_MET in parts else UNKNOWN if UNKNOWN in parts else MET))
 
     neuropathy = facts.grades.get("peripheral_neuropathy")
     out.append(("EX19", UNKNOWN if neuropathy is None else NOT_MET if neuropathy > 2 else MET))
 
-    if therapies is None:
+    if regimens is None:
         status = UNKNOWN
     else:
         status = MET
-        for therapy in therapies:
-            if therapy.modality in CHEMOTHERAPY and therapy.setting == "other_cancer":
-                ended = therapy.ended_on
-                this = UNKNOWN if ended is None else NOT_MET if ended > five_years_ago else MET
-                if this == NOT_MET or status == MET:
-                    status = this
+        for therapy, types, _, _, unrecognised in regimens:
+            scope = _counted(therapy, types, unrecognised, CHEMOTHERAPY, FOR_ANOTHER_CANCER)
+            ended = therapy.ended_on
+            if scope == NOT_COUNTED:
+                continue
+            if ended is None:
+                this = UNKNOWN
+            elif ended > five_years_ago:  # within 5 years (or after the screening date)
+                this = NOT_MET if scope == COUNTED else UNKNOWN
+            else:
+                this = MET
+            if this == NOT_MET or status == MET:
+                status = this
     out.append(("IN21", status))
 
     statuses = {status for _, status in out}

@@ -272,13 +272,8 @@ class LabForm(WarningsMixin, forms.Form):
 
     def __init__(self, *args, analyte, definition, needs_uln, criteria, limits, **kwargs):
         super().__init__(*args, prefix=f"lab-{analyte.code}", **kwargs)
-        self.analyte, self.definition, self.needs_uln, self.criteria, self.limits = (
-            analyte,
-            definition,
-            needs_uln,
-            criteria,
-            limits,
-        )
+        self.analyte, self.definition, self.needs_uln = analyte, definition, needs_uln
+        self.criteria, self.limits = criteria, limits
         self.fields["unit"].widget.attrs.update(list=f"units-{analyte.code}", autocomplete="off", size=9)
         self.fields["value"].error_messages["min_value"] = "A lab value cannot be negative."
         if not needs_uln:
@@ -319,8 +314,8 @@ class LabForm(WarningsMixin, forms.Form):
         confirmed = cleaned.get("confirmed") and cleaned.get("confirmed_for") == self.confirmation_key(value, unit, uln)
         cleaned["confirmed"] = bool(confirmed and self.unusual)
         if self.unusual and not cleaned["confirmed"]:
-            likely = self.definition.likely_units(float(value), unit)
-            meant = f" (did you mean {' or '.join(likely)}?)" if likely else ""
+            likely = self._likely_units(value, unit)
+            meant = f" (did you mean {likely}?)" if likely else ""
             self.warn(
                 f"{self.analyte.abbreviation} {self._shown(value, unit, uln)} is unusual{meant}. Tick the "
                 "confirmation on its row once the value and unit are checked; until then the criteria that use it "
@@ -332,20 +327,20 @@ class LabForm(WarningsMixin, forms.Form):
 
     def _judge(self, name, number, unit):
         """Refuse an impossible value, naming the unit it was probably meant in; mark an unusual one."""
-        definition = self.definition
-        verdict = definition.judge(definition.to_canonical(float(number), unit))
-        what = "ULN" if name == "uln" else self.definition.in_sentence
+        verdict = self._verdict(number, unit)
         if verdict == IMPOSSIBLE:
-            hint = self._hint(number, unit)
-            self.add_error(
-                name, f"{_plain(number)} {unit} is not a possible {what}" + (hint or "; check the value and unit.")
-            )
+            what = "ULN" if name == "uln" else self.definition.in_sentence
+            likely = self._likely_units(number, unit)
+            meant = f": did you mean {likely}?" if likely else "; check the value and unit."
+            self.add_error(name, f"{_plain(number)} {unit} is not a possible {what}{meant}")
         elif verdict == UNUSUAL:
             self.unusual = True
 
-    def _hint(self, number, unit):
-        likely = self.definition.likely_units(float(number), unit)
-        return f": did you mean {' or '.join(likely)}?" if likely else ""
+    def _verdict(self, number, unit):
+        return self.definition.judge(self.definition.to_canonical(float(number), unit))
+
+    def _likely_units(self, number, unit):
+        return " or ".join(self.definition.likely_units(float(number), unit))
 
     @property
     def usual_range(self):
@@ -374,12 +369,7 @@ class LabForm(WarningsMixin, forms.Form):
         value, unit, uln = (self.initial.get(k) for k in ("value", "unit", "uln"))
         if value is None or not unit or not self.definition.accepts(unit):
             return False
-        definition = self.definition
-        return any(
-            definition.judge(definition.to_canonical(float(number), unit)) == UNUSUAL
-            for number in (value, uln)
-            if number is not None
-        )
+        return any(self._verdict(number, unit) == UNUSUAL for number in (value, uln) if number is not None)
 
     def _warn_about_age(self, collected_on):
         """The record sets no window for labs, but a coordinator should see an undated or old result."""

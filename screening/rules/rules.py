@@ -232,6 +232,11 @@ def _lab_evidence(analyte, lab):
     return (f"{analyte.abbreviation} {with_unit(lab.value, lab.unit)}{uln}{how}{checked}{taken}",)
 
 
+def _unusable(reason, missing):
+    """What Context.lab answers for a lab no rule may use: no result, no value, and why it is unknown."""
+    return None, None, unknown(reason, missing)
+
+
 def _read_lab(ctx, analyte):
     """A lab as a rule may use it: reported (or worked out from others), dated no later than the screening, in an
     accepted unit, possible, and either usual or confirmed by the coordinator. Otherwise unknown, saying why."""
@@ -239,39 +244,27 @@ def _read_lab(ctx, analyte):
     if lab is None:
         if analyte.code in DERIVED_LABS:
             return _derived_lab(ctx, analyte)
-        return None, None, unknown(lambda: f"{analyte.abbreviation} not entered", _lab_missing(analyte))
+        return _unusable(lambda: f"{analyte.abbreviation} not entered", _lab_missing(analyte))
     if lab.collected_on is not None and lab.collected_on > ctx.on:
-        return (
-            None,
-            None,
-            unknown(
-                lambda: f"{analyte.abbreviation} dated {fmt_date(lab.collected_on)}, after the screening date",
-                _lab_missing(analyte),
-            ),
+        return _unusable(
+            lambda: f"{analyte.abbreviation} dated {fmt_date(lab.collected_on)}, after the screening date",
+            _lab_missing(analyte),
         )
     try:
         value = analyte.to_canonical(lab.value, lab.unit)
         uln = analyte.to_canonical(lab.uln, lab.unit) if lab.uln is not None else None
     except UnitError as error:
-        return None, None, unknown(str(error), _lab_missing(analyte))
+        return _unusable(str(error), _lab_missing(analyte))
     judged = {analyte.judge(value), *(() if uln is None else (analyte.judge(uln),))}
     if IMPOSSIBLE in judged:
-        return (
-            None,
-            None,
-            unknown(
-                lambda: f"{_shown_lab(analyte, lab)} is not a possible {analyte.in_sentence}: check the value and unit",
-                Missing(f"lab:{analyte.code}", f"{analyte.name}: check the value and unit"),
-            ),
+        return _unusable(
+            lambda: f"{_shown_lab(analyte, lab)} is not a possible {analyte.in_sentence}: check the value and unit",
+            Missing(f"lab:{analyte.code}", f"{analyte.name}: check the value and unit"),
         )
     if UNUSUAL in judged and not lab.confirmed:
-        return (
-            None,
-            None,
-            unknown(
-                lambda: f"{_shown_lab(analyte, lab)} is unusual: confirm the value and unit",
-                Missing(f"lab:{analyte.code}", f"{analyte.name}: confirm the value and unit"),
-            ),
+        return _unusable(
+            lambda: f"{_shown_lab(analyte, lab)} is unusual: confirm the value and unit",
+            Missing(f"lab:{analyte.code}", f"{analyte.name}: confirm the value and unit"),
         )
     return lab, value, None
 
@@ -286,30 +279,25 @@ def _derived_lab(ctx, analyte):
     analytes = ctx.vocabulary.analytes
     parts = [analytes.get(code) for code in DERIVED_LABS[analyte.code]]
     if None in parts or any(part.code not in ctx.facts.labs for part in parts):
-        return None, None, unknown(lambda: f"{analyte.abbreviation} not entered", _lab_missing(analyte))
+        return _unusable(lambda: f"{analyte.abbreviation} not entered", _lab_missing(analyte))
     (wbc, wbc_count, problem), (percent, share, other) = (ctx.lab(part) for part in parts)
     if problem or other:
         return None, None, problem or other
     if wbc.collected_on != percent.collected_on:
-        return (
-            None,
-            None,
-            unknown(
-                lambda: (
-                    f"{analyte.abbreviation} not entered, and the WBC and neutrophil % are from different dates "
-                    f"({wbc.collected_on or 'undated'} and {percent.collected_on or 'undated'}): enter the "
-                    f"{analyte.abbreviation}, or both from one count"
-                ),
-                _lab_missing(analyte),
+        return _unusable(
+            lambda: (
+                f"{analyte.abbreviation} not entered, and the WBC and neutrophil % are from different dates "
+                f"({wbc.collected_on or 'undated'} and {percent.collected_on or 'undated'}): enter the "
+                f"{analyte.abbreviation}, or both from one count"
             ),
+            _lab_missing(analyte),
         )
     value = wbc_count * share / 100
     source = (
         f"computed from WBC {with_unit(wbc.value, wbc.unit)} x neutrophils {fmt(percent.value)}%, "
         f"as the lab reported no {analyte.abbreviation}"
     )
-    lab = LabResult(value, analyte.canonical_unit, None, wbc.collected_on, True, source)
-    return lab, value, None
+    return LabResult(value, analyte.canonical_unit, None, wbc.collected_on, True, source), value, None
 
 
 @dataclass(frozen=True, slots=True)
