@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -627,10 +628,21 @@ def _months_before(day, months):
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+class Regimen(NamedTuple):
+    """A prior regimen as the baseline reads it: the regimen types it counts as (the one chosen and every type its
+    agents' classes make it), the classes its agents are and may be in, whether an agent is no known drug, and whether
+    its chemotherapy has no route (chemotherapy agents in a regimen typed neither systemic nor regional)."""
+
+    therapy: object
+    types: set
+    classes: set
+    possible: set
+    unrecognised: bool
+    route_open: bool
+
+
 def _regimen(therapy, vocabulary):
-    """(therapy, the regimen types it counts as, classes its agents are in, classes they may be in, whether an agent
-    is no known drug). The type chosen counts, and so does every type its agents' classes make it."""
-    types, classes, possible, unrecognised = {therapy.modality}, set(), set(), False
+    types, classes, possible, unrecognised, route_open = {therapy.modality}, set(), set(), False, False
     for agent in therapy.agents:
         matches = vocabulary.matcher.match_agent(agent)
         if not matches:
@@ -641,20 +653,25 @@ def _regimen(therapy, vocabulary):
             for kind in vocabulary.kinds_of(match.drug):
                 if kind != F.CHEMOTHERAPY:
                     types.add(kind)
-                elif therapy.modality == "regional_chemotherapy":
-                    types.add("regional_chemotherapy")
-                else:
-                    types.add("systemic_chemotherapy")
-    return therapy, types, classes, possible, unrecognised
+                elif therapy.modality not in CHEMOTHERAPY:
+                    route_open = True
+    return Regimen(therapy, types, classes, possible, unrecognised, route_open)
 
 
-def _counted(therapy, types, unrecognised, modalities, settings):
+def _counted(regimen, modalities, settings):
     """Whether a rule about these regimen types and settings counts a regimen, or the chart leaves it open."""
+    therapy = regimen.therapy
     if therapy.setting not in settings and therapy.setting != F.NOT_DOCUMENTED:
         return NOT_COUNTED
-    if not types & modalities and not unrecognised and (therapy.agents or therapy.modality != "other"):
+    counted = bool(regimen.types & modalities) or (regimen.route_open and modalities >= CHEMOTHERAPY)
+    open_type = not counted and (
+        (regimen.route_open and bool(CHEMOTHERAPY & modalities))
+        or regimen.unrecognised
+        or (not therapy.agents and therapy.modality == "other")
+    )
+    if not counted and not open_type:
         return NOT_COUNTED
-    if not types & modalities or therapy.setting not in settings:
+    if open_type or therapy.setting not in settings:
         return MAY_COUNT
     return COUNTED
 
@@ -663,8 +680,8 @@ def _at_most_regimens(regimens, modalities, settings, maximum):
     if regimens is None:
         return UNKNOWN
     counted = may_count = 0
-    for therapy, types, _, _, unrecognised in regimens:
-        scope = _counted(therapy, types, unrecognised, modalities, settings)
+    for regimen in regimens:
+        scope = _counted(regimen, modalities, settings)
         counted += scope == COUNTED
         may_count += scope == MAY_COUNT
     return NOT_MET if counted > maximum else UNKNOWN if counted + may_count > maximum else MET
@@ -689,6 +706,75 @@ def _takes(active, classes, purpose=None):
 def _listed(active, drug_class):
     """The active medications certainly in a class."""
     return [m for m, matches in active if any(drug_class in match.drug.classes for match in matches)]
+
+
+def _full_dose_anticoagulation(active):
+    takes, review = _takes(active, ANTICOAGULANT, F.THERAPEUTIC)
+    return NOT_MET if takes else UNKNOWN if review else MET
+
+
+def _low_dose_anticoagulation(active, labs, analytes, on):
+    """Prophylactic anticoagulation is allowed only with PT INR below 1.1 x ULN."""
+    takes, review = _takes(active, ANTICOAGULANT, F.PROPHYLACTIC)
+    if not takes:
+        return UNKNOWN if review else MET
+    inr = _below_uln(labs.get("inr"), analytes["inr"], on, 1.1)
+    return inr if inr == NOT_MET or not review else UNKNOWN
+
+
+def _antiretrovirals(active):
+    takes, review = _takes(active, ANTIRETROVIRAL)
+    return NOT_MET if takes else UNKNOWN if review else MET
+
+
+def _a_drug_of(drug_class, vocabulary, purpose=None):
+    """An active medication (and its matches) standing for "some drug of this class", as the engine adds it."""
+    drug = vocabulary.a_member_of(drug_class)
+    return (Medication(drug.generic_name, purpose), vocabulary.matcher.match(drug.generic_name))
+
+
+def _anticoagulation_otherwise(answer, active, vocabulary):
+    """The active medications as the anticoagulation answer says they are, when it contradicts them; else None."""
+    if answer is None:
+        return None
+    listed = _listed(active, "anticoagulant")
+    if answer == "none":
+        return [(m, found) for m, found in active if m not in listed] if listed else None
+    if not listed:
+        return [*active, _a_drug_of("anticoagulant", vocabulary, answer)]
+    if not any(m.purpose in F.DOSE_PURPOSES and m.purpose != answer for m in listed):
+        return None
+    return [
+        (Medication(m.text, answer, m.active) if m in listed and m.purpose in F.DOSE_PURPOSES else m, found)
+        for m, found in active
+    ]
+
+
+def _antiretroviral_otherwise(answer, active, vocabulary):
+    """The active medications as the antiretroviral answer says they are, when it contradicts them; else None."""
+    listed = _listed(active, "antiretroviral")
+    if answer is False and listed:
+        return [(m, found) for m, found in active if m not in listed]
+    if answer is not False and not listed:  # said yes, or not asked yet: on therapy is the other possibility
+        return [*active, _a_drug_of("antiretroviral", vocabulary)]
+    return None
+
+
+def _brain_metastases_controlled(answers, events, on):
+    """EX18 from the answers and dated events, before any contradiction with the medication list."""
+    no_brain_metastases = _fact(answers.get("brain_metastases"), (False,))
+    if no_brain_metastases == MET:
+        return MET
+    parts = (
+        _fact(answers.get("brain_metastases_treatment_type"), LOCAL_TREATMENTS),
+        _imaged_after_treatment(events, on),
+        _fact(answers.get("brain_metastases_stable"), (True,)),
+        _fact(answers.get("brain_metastases_symptomatic"), (False,)),
+        _fact(answers.get("brain_metastases_on_steroids"), (False,)),
+    )
+    controlled = NOT_MET if NOT_MET in parts else UNKNOWN if UNKNOWN in parts else MET
+    parts = (no_brain_metastases, controlled)
+    return MET if MET in parts else UNKNOWN if UNKNOWN in parts else NOT_MET
 
 
 def baseline_evaluate(facts, screening_date, cohort, vocabulary):
@@ -827,7 +913,7 @@ def baseline_evaluate(facts, screening_date, cohort, vocabulary):
     else:
         out.append(("EX08", _at_most_regimens(regimens, SYSTEMIC_CHEMOTHERAPY, FOR_METASTATIC_MELANOMA, 1)))
         excluded = unresolved = False
-        for therapy, _, classes, possible, unrecognised in regimens:
+        for therapy, _, classes, possible, unrecognised, _ in regimens:
             # An unnamed agent could have been sorafenib, and so could a class word that names no drug.
             unresolved = unresolved or not therapy.agents or unrecognised or bool(possible & PHASE2_EXCLUDED)
             excluded = excluded or bool(classes & PHASE2_EXCLUDED)
@@ -840,8 +926,9 @@ def baseline_evaluate(facts, screening_date, cohort, vocabulary):
         washout = UNKNOWN
     else:
         washout = MET
-        for therapy, types, classes, possible, unrecognised in regimens:
-            scope = _counted(therapy, types, unrecognised, CHEMOTHERAPY, FOR_MELANOMA)
+        for regimen in regimens:
+            therapy, _, classes, possible, unrecognised, _ = regimen
+            scope = _counted(regimen, CHEMOTHERAPY, FOR_MELANOMA)
             if scope == NOT_COUNTED:
                 continue
             slow = bool(classes & SLOW_WASHOUT)  # a nitrosourea or mitomycin C: 6 weeks, not 4
@@ -888,65 +975,43 @@ def baseline_evaluate(facts, screening_date, cohort, vocabulary):
         csf = NOT_MET if takes else UNKNOWN if review else MET
         takes, review = _takes(active, ANTICANCER)
         anticancer = NOT_MET if takes else UNKNOWN if review else MET
-        takes, review = _takes(active, ANTICOAGULANT, F.THERAPEUTIC)
-        therapeutic_anticoagulant = NOT_MET if takes else UNKNOWN if review else MET
         takes, review = _takes(active, GRAPEFRUIT)
         grapefruit = NOT_MET if takes else UNKNOWN if review else MET
-        takes, review = _takes(active, ANTIRETROVIRAL)
-        antiretroviral = NOT_MET if takes else UNKNOWN if review else MET
-        # Prophylactic anticoagulation is allowed only with PT INR below 1.1 x ULN.
-        takes, review = _takes(active, ANTICOAGULANT, F.PROPHYLACTIC)
-        if takes:
-            inr = _below_uln(labs.get("inr"), analytes["inr"], on, 1.1)
-            prophylactic_anticoagulant = inr if inr == NOT_MET or not review else UNKNOWN
-        else:
-            prophylactic_anticoagulant = UNKNOWN if review else MET
+        therapeutic_anticoagulant = _full_dose_anticoagulation(active)
+        prophylactic_anticoagulant = _low_dose_anticoagulation(active, labs, analytes, on)
+        antiretroviral = _antiretrovirals(active)
 
-    # Answers that contradict the medication list leave the criteria they guard unknown until resolved.
-    anticoagulation = answers.get("anticoagulation")
-    if anticoagulation is None or medications is None:
-        anticoagulation_contradicted = False
-    else:
-        listed = _listed(active, "anticoagulant")
-        if anticoagulation == "none":
-            anticoagulation_contradicted = bool(listed)
-        elif not listed:
-            anticoagulation_contradicted = True
-        else:
-            anticoagulation_contradicted = any(
-                m.purpose in F.DOSE_PURPOSES and m.purpose != anticoagulation for m in listed
-            )
-    if answers.get("hiv_positive") is not True or medications is None:
-        antiretroviral_contradicted = False
-    else:
-        on_therapy, listed = answers.get("on_antiretroviral_therapy"), _listed(active, "antiretroviral")
-        antiretroviral_contradicted = (on_therapy is None or on_therapy is True) and not listed
-        antiretroviral_contradicted = antiretroviral_contradicted or (on_therapy is False and bool(listed))
-    steroids_contradicted = (
-        answers.get("brain_metastases") is True
-        and answers.get("brain_metastases_on_steroids") is False
-        and answers.get("corticosteroid_for_other_reason") is not True
-        and bool(_listed(active, "corticosteroid"))
-    )
+        # Answers that contradict the medication list leave a criterion they guard unknown when resolving them the
+        # other way (the list taken as the answer says it) would change it.
+        otherwise = _anticoagulation_otherwise(answers.get("anticoagulation"), active, vocabulary)
+        if otherwise is not None:
+            if _full_dose_anticoagulation(otherwise) != therapeutic_anticoagulant:
+                therapeutic_anticoagulant = UNKNOWN
+            if _low_dose_anticoagulation(otherwise, labs, analytes, on) != prophylactic_anticoagulant:
+                prophylactic_anticoagulant = UNKNOWN
+        if answers.get("hiv_positive") is True:
+            otherwise = _antiretroviral_otherwise(answers.get("on_antiretroviral_therapy"), active, vocabulary)
+            if otherwise is not None and _antiretrovirals(otherwise) != antiretroviral:
+                antiretroviral = UNKNOWN
 
     out.append(("EX11", inducers))
     out.append(("EX12", csf))
     out.append(("EX13", _attested(answers.get("investigational_agents"), False)))
     parts = (anticancer, _attested(answers.get("other_anticancer_therapy"), False))
     out.append(("EX14", NOT_MET if NOT_MET in parts else UNKNOWN if UNKNOWN in parts else MET))
-    out.append(("EX15", UNKNOWN if anticoagulation_contradicted else therapeutic_anticoagulant))
+    out.append(("EX15", therapeutic_anticoagulant))
     parts = (grapefruit, _attested(answers.get("grapefruit"), False))
     out.append(("EX16", NOT_MET if NOT_MET in parts else UNKNOWN if UNKNOWN in parts else MET))
 
     hiv = answers.get("hiv_positive")
     if hiv is not None and not hiv:
         out.append(("EX17", NOT_APPLICABLE))
-    elif antiretroviral_contradicted or (hiv is None and antiretroviral == NOT_MET):
+    elif hiv is None and antiretroviral == NOT_MET:
         out.append(("EX17", UNKNOWN))
     else:
         out.append(("EX17", antiretroviral))
 
-    out.append(("IN13", UNKNOWN if anticoagulation_contradicted else prophylactic_anticoagulant))
+    out.append(("IN13", prophylactic_anticoagulant))
 
     lesions = facts.lesions
     if lesions is None:
@@ -959,22 +1024,18 @@ def baseline_evaluate(facts, screening_date, cohort, vocabulary):
                 status = MET
     out.append(("IN14", status))
 
-    no_brain_metastases = _fact(answers.get("brain_metastases"), (False,))
-    if steroids_contradicted:
+    status = _brain_metastases_controlled(answers, events, on)
+    steroids_contradicted = (
+        answers.get("brain_metastases") is True
+        and answers.get("brain_metastases_on_steroids") is False
+        and answers.get("corticosteroid_for_other_reason") is not True
+        and bool(_listed(active, "corticosteroid"))
+    )
+    if (
+        steroids_contradicted
+        and _brain_metastases_controlled({**answers, "brain_metastases_on_steroids": True}, events, on) != status
+    ):
         status = UNKNOWN
-    elif no_brain_metastases == MET:
-        status = MET
-    else:
-        parts = (
-            _fact(answers.get("brain_metastases_treatment_type"), LOCAL_TREATMENTS),
-            _imaged_after_treatment(events, on),
-            _fact(answers.get("brain_metastases_stable"), (True,)),
-            _fact(answers.get("brain_metastases_symptomatic"), (False,)),
-            _fact(answers.get("brain_metastases_on_steroids"), (False,)),
-        )
-        controlled = NOT_MET if NOT_MET in parts else UNKNOWN if UNKNOWN in parts else MET
-        parts = (no_brain_metastases, controlled)
-        status = MET if MET in parts else UNKNOWN if UNKNOWN in parts else NOT_MET
     out.append(("EX18", status))
 
     out.append(("IN15", _against(_usable(labs.get("wbc"), analytes["wbc"], on), 3000, at_most=False)))
@@ -998,8 +1059,9 @@ def baseline_evaluate(facts, screening_date, cohort, vocabulary):
         status = UNKNOWN
     else:
         status = MET
-        for therapy, types, _, _, unrecognised in regimens:
-            scope = _counted(therapy, types, unrecognised, CHEMOTHERAPY, FOR_ANOTHER_CANCER)
+        for regimen in regimens:
+            therapy = regimen.therapy
+            scope = _counted(regimen, CHEMOTHERAPY, FOR_ANOTHER_CANCER)
             ended = therapy.ended_on
             if scope == NOT_COUNTED:
                 continue

@@ -1,20 +1,41 @@
 """Answers that contradict the medication list.
 
-Each check reads some answers and the active medications, and guards some inputs (keys as in `Missing.field`):
-while it finds a contradiction, every criterion that reads a guarded input is unknown, with the contradiction as its
-reason, until the coordinator resolves it at the field it names. A contradiction never makes anything met.
+Each check reads some answers and the active medications, and guards some inputs (keys as in `Missing.field`).
+A contradiction it finds comes with the facts as they would be if the other side were right (the answer, where the
+criteria read the list; the list, where they read the answer). Every criterion that reads a guarded input and would
+come out otherwise in one of those is unknown, with the contradiction as its reason, until the coordinator resolves
+it at the field it names; one that comes out the same however it is resolved keeps its outcome. A contradiction never
+makes anything met.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from screening.rules import facts as F
+from screening.rules.facts import Medication
 
 
 @dataclass(frozen=True, slots=True)
 class Contradiction:
     field: str  # where it is shown and resolved: an input key such as "answer:brain_metastases_on_steroids"
     message: str
-    guards: frozenset  # the inputs whose criteria it makes unknown
+    guards: frozenset  # the inputs whose criteria it may make unknown
+    alternatives: tuple  # CandidateFacts as they would be, resolved otherwise than the criteria now read them
+
+
+def _answered(facts, **answers):
+    return replace(facts, answers={**facts.answers, **answers})
+
+
+def _without(facts, medications):
+    return replace(facts, medications=tuple(m for m in facts.medications if m not in medications))
+
+
+def _with_a_drug_of(ctx, drug_class, purpose=None):
+    """The facts with a drug of the class added, for the chart that says one is taken but does not list it."""
+    drug = ctx.vocabulary.a_member_of(drug_class)
+    if drug is None:
+        return None
+    return replace(ctx.facts, medications=(*ctx.facts.medications, Medication(drug.generic_name, purpose)))
 
 
 def _listed(ctx, drug_class):
@@ -46,6 +67,7 @@ class SteroidsForBrainMetastases:
             f'{_names(steroids)} (a systemic corticosteroid) is on the medication list, but "Needs steroids for '
             'brain metastases" is No: confirm the corticosteroid is for another reason, or change the answer',
             self.guards,
+            (_answered(ctx.facts, brain_metastases_on_steroids=True),),
         )
 
 
@@ -66,15 +88,23 @@ class AntiretroviralTherapy:
                 "HIV-positive, and no antiretroviral is on the medication list: is the candidate receiving "
                 "combination antiretroviral therapy?"
             )
+            otherwise = _with_a_drug_of(ctx, "antiretroviral")
         elif answer is True and not listed:
             message = "Receiving antiretroviral therapy, but no antiretroviral is on the medication list: add it"
+            otherwise = _with_a_drug_of(ctx, "antiretroviral")
         elif answer is False and listed:
             message = (
                 f"{_names(listed)} is an antiretroviral on the medication list, but the antiretroviral answer is No"
             )
+            otherwise = _without(ctx.facts, listed)
         else:
             return None
-        return Contradiction("answer:on_antiretroviral_therapy", message, self.guards)
+        return Contradiction("answer:on_antiretroviral_therapy", message, self.guards, _alternatives(otherwise))
+
+
+def _alternatives(*facts):
+    """The ways a contradiction could be resolved; none known (a class with no drug in it) leaves it open."""
+    return tuple(f for f in facts if f is not None)
 
 
 class Anticoagulation:
@@ -91,8 +121,10 @@ class Anticoagulation:
         stated = F.FACTS["anticoagulation"].show(answer).lower()
         if answer == "none" and listed:
             message = f"{_names(listed)} is an anticoagulant on the medication list, but anticoagulation is None"
+            otherwise = _without(ctx.facts, listed)
         elif answer != "none" and not listed:
             message = f"Anticoagulation is {stated}, but no anticoagulant is on the medication list: add it"
+            otherwise = _with_a_drug_of(ctx, "anticoagulant", answer)
         else:
             other = [m for m in listed if m.purpose in F.DOSE_PURPOSES and m.purpose != answer]
             if not other:
@@ -100,7 +132,9 @@ class Anticoagulation:
             message = (
                 f"{_names(other)} is marked {F.PURPOSES[other[0].purpose].lower()}, but anticoagulation is {stated}"
             )
-        return Contradiction("answer:anticoagulation", message, self.guards)
+            medications = tuple(replace(m, purpose=answer) if m in other else m for m in ctx.facts.medications)
+            otherwise = replace(ctx.facts, medications=medications)
+        return Contradiction("answer:anticoagulation", message, self.guards, _alternatives(otherwise))
 
 
 CHECKS = (SteroidsForBrainMetastases(), AntiretroviralTherapy(), Anticoagulation())

@@ -204,9 +204,23 @@ class RuleSet:
             contradiction = check.find(ctx)
             if contradiction is not None:
                 for i in guarded:
-                    if outcomes[i].status != NOT_APPLICABLE:
+                    if outcomes[i].status != NOT_APPLICABLE and self._could_change(
+                        i, outcomes[i].status, contradiction, screening_date, cohort
+                    ):
                         outcomes[i] = _unresolved(contradiction)
         return Result(verdict_of({o.status for o in outcomes}), self.specs, tuple(outcomes))
+
+    def _could_change(self, position, status, contradiction, screening_date, cohort):
+        """Whether resolving the contradiction otherwise could change the status of the criterion at `position`."""
+        if not contradiction.alternatives:
+            return True
+        _, evaluate, conditional = self._plans[cohort][position]
+        for facts in contradiction.alternatives:
+            ctx = Context(facts, screening_date, self.vocabulary)
+            other = evaluate(ctx) if evaluate is not None else _evaluate_conditional(conditional, ctx)
+            if other.status != status:
+                return True
+        return False
 
 
 def _unresolved(contradiction):

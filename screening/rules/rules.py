@@ -710,11 +710,7 @@ def _agents_of(therapy):
     return ", ".join(therapy.agents) or F.MODALITIES[therapy.modality].lower()
 
 
-def _modality_of_kind(kind, chosen):
-    """The regimen type an agent's kind makes a regimen; chemotherapy keeps the route the coordinator chose."""
-    if kind == F.CHEMOTHERAPY:
-        return "regional_chemotherapy" if chosen == "regional_chemotherapy" else "systemic_chemotherapy"
-    return kind
+CHEMOTHERAPY_ROUTES = frozenset({"systemic_chemotherapy", "regional_chemotherapy"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -723,6 +719,7 @@ class TherapyProfile:
     the drug classes of its agents, and what no name in the vocabulary explains."""
 
     modalities: frozenset  # the type chosen, and every type its agents are
+    chemotherapy_route_open: bool  # chemotherapy agents in a regimen typed neither systemic nor regional
     classes: frozenset  # classes its agents certainly are in
     possible_classes: frozenset  # and those they may be in (a class word such as "chemo" names no drug)
     unresolved: tuple  # agents that match no drug
@@ -734,6 +731,7 @@ class TherapyProfile:
         vocabulary = ctx.vocabulary
         modalities, classes, possible = {therapy.modality}, set(), set()
         unresolved, class_words, matches = [], [], []
+        route_open = False
         for agent in therapy.agents:
             found = ctx.agent_matches(agent)
             if not found:
@@ -744,9 +742,14 @@ class TherapyProfile:
                 possible |= match.drug.possible_classes
                 if match.drug.is_class_word:
                     class_words.append(agent)
-                modalities |= {_modality_of_kind(kind, therapy.modality) for kind in vocabulary.kinds_of(match.drug)}
+                for kind in vocabulary.kinds_of(match.drug):
+                    if kind != F.CHEMOTHERAPY:
+                        modalities.add(kind)
+                    elif therapy.modality not in CHEMOTHERAPY_ROUTES:
+                        route_open = True  # the agents say chemotherapy; only the type says systemic or regional
         return cls(
             frozenset(modalities),
+            route_open,
             frozenset(classes),
             frozenset(possible),
             tuple(unresolved),
@@ -761,12 +764,19 @@ IN_SCOPE, OPEN, OUT_OF_SCOPE = "in", "open", "out"
 def _scope(ctx, therapy, modalities, settings):
     """(IN_SCOPE, None) when a rule about these regimen types and settings counts the regimen, (OUT_OF_SCOPE, None)
     when it does not, and (OPEN, why) when what the chart leaves open decides it: an agent no name explains, no agent
-    named for an "other" regimen, or a setting not documented. The agents decide the type, not the type chosen."""
+    named for an "other" regimen, chemotherapy in a regimen whose type gives no route, or a setting not documented.
+    The agents decide the type, not the type chosen."""
     if therapy.setting not in settings and therapy.setting != F.NOT_DOCUMENTED:
         return OUT_OF_SCOPE, None
     profile = ctx.therapy_profile(therapy)
     why = []
-    if not profile.modalities & modalities:
+    counted = bool(profile.modalities & modalities)
+    if not counted and profile.chemotherapy_route_open:
+        routes = CHEMOTHERAPY_ROUTES & modalities
+        counted = routes == CHEMOTHERAPY_ROUTES
+        if routes and not counted:
+            why.append("its type does not say whether its chemotherapy was systemic or regional")
+    if not counted and not why:
         if profile.unresolved:
             why.append(f"'{profile.unresolved[0]}' is not a recognised drug")
         elif not therapy.agents and therapy.modality == "other":

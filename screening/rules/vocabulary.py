@@ -347,6 +347,11 @@ class Vocabulary:
             )
         return words
 
+    def a_member_of(self, drug_class):
+        """A drug of the class, the one in the fewest other classes (it stands for "some drug of this class")."""
+        members = [drug for drug in self.drugs if drug_class in drug.classes]
+        return min(members, key=lambda drug: (len(drug.classes), drug.generic_name), default=None)
+
     def kinds_of(self, drug):
         """The therapy kinds (chemotherapy, targeted_therapy, immunotherapy) a drug's classes say it is."""
         return {self.class_kinds[c] for c in drug.classes if c in self.class_kinds}

@@ -1,12 +1,13 @@
 """Answers that contradict the medication list: shown at the field, and the criteria they affect are unknown until the
-coordinator resolves them; a contradiction never makes anything met."""
+coordinator resolves them, unless they come out the same however it is resolved; a contradiction never makes anything
+met."""
 
 import pytest
 from django.urls import reverse
 
 from screening.models import Screening
-from screening.rules import MET, NOT_APPLICABLE, NOT_MET, UNKNOWN, Medication
-from screening.tests.conftest import RULESET, SCREENING_DATE, eligible_facts, with_answers
+from screening.rules import MET, NOT_APPLICABLE, NOT_MET, UNKNOWN, LabResult, Medication
+from screening.tests.conftest import RULESET, SCREENING_DATE, eligible_facts, with_answers, with_lab
 from screening.tests.forms_data import eligible_payload, set_rows
 
 
@@ -89,9 +90,11 @@ def anticoagulated(*medications, answer):
 @pytest.mark.parametrize(
     ("medications", "answer", "ex15", "in13"),
     [
-        ((Medication("Eliquis 5 mg BID", "therapeutic"),), "none", UNKNOWN, UNKNOWN),
-        ((), "prophylactic", UNKNOWN, UNKNOWN),
-        ((Medication("Lovenox 40 mg SC", "therapeutic"),), "prophylactic", UNKNOWN, UNKNOWN),
+        # Listed at full dose, but "none": EX15 depends on which is right; IN13 (low dose only) does not.
+        ((Medication("Eliquis 5 mg BID", "therapeutic"),), "none", UNKNOWN, MET),
+        ((Medication("Lovenox 40 mg SC", "therapeutic"),), "prophylactic", UNKNOWN, MET),
+        # Low dose stated but not listed: with this INR (1.0, ULN 1.1) both criteria pass whichever is right.
+        ((), "prophylactic", MET, MET),
         ((Medication("Lovenox 1 mg/kg SC BID", "therapeutic"),), "therapeutic", NOT_MET, MET),
         ((Medication("Lovenox 40 mg SC", "prophylactic"),), "prophylactic", MET, MET),
         ((Medication("Eliquis 5 mg BID", "therapeutic"),), None, NOT_MET, MET),  # not answered: nothing to check
@@ -101,6 +104,21 @@ def anticoagulated(*medications, answer):
 def test_the_anticoagulation_answer_against_the_list(medications, answer, ex15, in13):
     facts = anticoagulated(*medications, answer=answer)
     assert (outcome("EX15", facts).status, outcome("IN13", facts).status) == (ex15, in13)
+
+
+def test_a_contradiction_that_decides_the_inr_rule_leaves_it_unknown():
+    facts = with_lab(anticoagulated(answer="prophylactic"), "inr", LabResult(1.3, "ratio", uln=1.1))
+    assert outcome("IN13", facts).status == UNKNOWN
+    assert outcome("IN13", with_answers(facts, anticoagulation="none")).status == MET
+
+
+def test_a_criterion_failed_whichever_way_it_is_resolved_stays_failed():
+    symptomatic = treated_brain_metastases(Medication("dexamethasone 4 mg PO BID"), brain_metastases_symptomatic=True)
+    assert outcome("EX18", symptomatic).status == NOT_MET
+    both = anticoagulated(
+        Medication("Coumadin 5 mg", "therapeutic"), Medication("Lovenox 40 mg SC", "prophylactic"), answer="therapeutic"
+    )
+    assert outcome("EX15", both).status == NOT_MET  # Coumadin at full dose excludes, whatever Lovenox's dose
 
 
 def test_a_contradiction_overrides_a_failure_of_the_criterion_it_affects_but_nothing_else():

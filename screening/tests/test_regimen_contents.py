@@ -99,18 +99,44 @@ def test_chemotherapy_for_another_cancer_filed_under_another_type_keeps_the_5_ye
 
 
 def test_chemotherapy_regimens_are_counted_by_their_agents(ruleset):
-    two = with_regimens(regimen("dacarbazine", modality="other"), regimen("CVD", modality="immunotherapy"))
+    """A regimen typed as targeted therapy that holds dacarbazine is a chemotherapy regimen too; its route is not
+    documented, so it may count against the one allowed, and the coordinator is asked."""
+    two = with_regimens(
+        regimen("dacarbazine", modality="systemic_chemotherapy"),
+        regimen("carboplatin", "paclitaxel", "bevacizumab", modality="systemic_chemotherapy"),
+    )
     assert outcome(ruleset, "EX08", two, "phase2").status == NOT_MET
-    one = with_regimens(regimen("dacarbazine", modality="other"), regimen("nivolumab", modality="immunotherapy"))
+    one = with_regimens(
+        regimen("dacarbazine", modality="systemic_chemotherapy"), regimen("nivolumab", modality="immunotherapy")
+    )
     assert outcome(ruleset, "EX08", one, "phase2").status == MET
+    open_route = with_regimens(
+        regimen("dacarbazine", modality="systemic_chemotherapy"),
+        regimen("sorafenib", "dacarbazine", modality="targeted_therapy"),
+    )
+    result = outcome(ruleset, "EX08", open_route, "phase2")
+    assert result.status == UNKNOWN
+    assert "its type does not say whether its chemotherapy was systemic or regional" in result.reason
+
+
+def test_a_limb_perfusion_filed_as_other_is_not_counted_as_systemic_chemotherapy(ruleset):
+    """Melphalan under "other" may have been a limb perfusion: not a second systemic regimen, but a question."""
+    facts = with_regimens(regimen("dacarbazine", modality="systemic_chemotherapy"), regimen("melphalan"))
+    assert outcome(ruleset, "EX08", facts, "phase2").status == UNKNOWN
+    assert outcome(ruleset, "IN09", facts).status == MET  # a washout for either route
 
 
 def test_a_regimen_that_may_be_chemotherapy_may_count(ruleset):
-    facts = with_regimens(regimen("dacarbazine"), regimen("Zorbatrex", modality="immunotherapy"))
+    facts = with_regimens(
+        regimen("dacarbazine", modality="systemic_chemotherapy"), regimen("Zorbatrex", modality="immunotherapy")
+    )
     result = outcome(ruleset, "EX08", facts, "phase2")
     assert result.status == UNKNOWN
     assert "1 more may count" in result.reason
-    undocumented = with_regimens(regimen("dacarbazine"), regimen("temozolomide", setting="not_documented"))
+    undocumented = with_regimens(
+        regimen("dacarbazine", modality="systemic_chemotherapy"),
+        regimen("temozolomide", modality="systemic_chemotherapy", setting="not_documented"),
+    )
     assert outcome(ruleset, "EX08", undocumented, "phase2").status == UNKNOWN
 
 
