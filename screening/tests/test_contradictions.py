@@ -2,6 +2,8 @@
 coordinator resolves them, unless they come out the same however it is resolved; a contradiction never makes anything
 met."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
@@ -9,6 +11,7 @@ from screening.models import Screening
 from screening.rules import MET, NOT_APPLICABLE, NOT_MET, UNKNOWN, LabResult, Medication
 from screening.tests.conftest import RULESET, SCREENING_DATE, eligible_facts, with_answers, with_lab
 from screening.tests.forms_data import eligible_payload, set_rows
+from screening.tests.test_time_windows import with_brain_metastases
 
 
 def outcome(code, facts):
@@ -16,22 +19,10 @@ def outcome(code, facts):
 
 
 def treated_brain_metastases(*medications, **answers):
-    from datetime import date
-
-    facts = eligible_facts(medications=(Medication("Lisinopril 10 mg daily"), *medications))
-    facts.events = {
-        **facts.events,
-        "brain_metastases_treatment": (date(2026, 3, 1),),
-        "brain_metastases_imaging": (date(2026, 10, 1),),
-    }
-    defaults = {
-        "brain_metastases": True,
-        "brain_metastases_treatment_type": "radiosurgery",
-        "brain_metastases_stable": True,
-        "brain_metastases_symptomatic": False,
-        "brain_metastases_on_steroids": False,
-    }
-    return with_answers(facts, **{**defaults, **answers})
+    """Brain metastases treated and stable, with the medications listed beside lisinopril."""
+    facts = with_brain_metastases(date(2026, 3, 1), date(2026, 10, 1), **answers)
+    facts.medications = (Medication("Lisinopril 10 mg daily"), *medications)
+    return facts
 
 
 def test_a_listed_steroid_contradicts_no_steroids_for_brain_metastases():
