@@ -281,8 +281,8 @@ class AnalyteAdmin(SimpleHistoryAdmin):
 
 @admin.register(DrugClass)
 class DrugClassAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "code", "therapy_kind", "word_list"]
-    list_filter = ["therapy_kind"]
+    list_display = ["name", "code", "therapy_kind", "systemic_use_only", "word_list"]
+    list_filter = ["therapy_kind", "systemic_use_only"]
     search_fields = ["name", "code", "synonyms"]
 
     @admin.display(description="class words")

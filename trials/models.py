@@ -232,6 +232,11 @@ class DrugClass(models.Model):
         blank=True,
         help_text="Words charts use for the class itself, in place of a drug (e.g. DOAC, LMWH, G-CSF).",
     )
+    systemic_use_only = models.BooleanField(
+        default=False,
+        help_text="Only systemic use counts: a medication line that says its drug is used locally (a cream, eye "
+        "drops, an inhaler, a catheter flush...) is not in this class.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 

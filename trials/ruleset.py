@@ -37,6 +37,7 @@ def vocabulary_load():
         {c.code: c.therapy_kind for c in classes if c.therapy_kind},
         {c.code: tuple(c.synonyms) for c in classes if c.synonyms},
         regimens,
+        frozenset(c.code for c in classes if c.systemic_use_only),
     )
 
 

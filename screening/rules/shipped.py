@@ -62,6 +62,7 @@ def load_vocabulary():
         {c["code"]: c["therapy_kind"] for c in classes.values() if c.get("therapy_kind")},
         {c["code"]: tuple(c["synonyms"]) for c in classes.values() if c.get("synonyms")},
         regimens,
+        frozenset(c["code"] for c in classes.values() if c.get("systemic_use_only")),
     )
 
 

@@ -1,7 +1,7 @@
 """Lab units and drug names: the data that turns a chart's wording into something rules can compare."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz, process
 
@@ -224,6 +224,39 @@ _SIG_WORDS = frozenset(
         "months",
     }
 )
+# Words that say a medication is used locally (on the skin, in the eye or ear, inhaled, a catheter flush): its drug
+# is then in none of the classes where only systemic use counts (systemic corticosteroids, anticoagulation).
+LOCAL_USE_WORDS = frozenset(
+    {
+        "cream",
+        "ointment",
+        "gel",
+        "lotion",
+        "foam",
+        "shampoo",
+        "topical",
+        "topically",
+        "drops",
+        "eyedrops",
+        "eye",
+        "eyes",
+        "ophthalmic",
+        "otic",
+        "ear",
+        "nasal",
+        "intranasal",
+        "inhaled",
+        "inhaler",
+        "inhalation",
+        "nebulized",
+        "nebulised",
+        "flush",
+        "lock",
+        "mouthwash",
+        "rinse",
+        "articular",
+    }
+)
 SUGGESTION_CUTOFF = 80  # rapidfuzz ratio: "phenytion" -> "phenytoin" 89, "tegretal" -> "tegretol" 88
 
 
@@ -241,7 +274,9 @@ class DrugMatcher:
     medication line "AC" is "before meals".
     """
 
-    def __init__(self, drugs, class_words=(), regimens=()):
+    def __init__(self, drugs, class_words=(), regimens=(), systemic_only=frozenset()):
+        self._systemic_only = frozenset(systemic_only)
+        self._local = {}  # drug -> the same drug used locally, out of the systemic-only classes
         index = {}
         for drug in (*drugs, *class_words):
             for name in (drug.generic_name, *drug.names):
@@ -264,11 +299,30 @@ class DrugMatcher:
         self._fuzzy_names, self._fuzzy_matches = list(fuzzy), list(fuzzy.values())
 
     def match(self, text):
-        """Every drug a medication line names, left to right; empty when nothing is recognised."""
+        """Every drug a medication line names, left to right; empty when nothing is recognised. On a line that says
+        the drug is used locally ("hydrocortisone cream", "heparin lock flush"), it is in none of the classes where
+        only systemic use counts."""
         found = self._cache.get(text)
         if found is None:
-            found = self._cache[text] = self._scan(name_tokens(text), self._index)[0]
+            tokens = name_tokens(text)
+            found = self._scan(tokens, self._index)[0]
+            if self._systemic_only and LOCAL_USE_WORDS.intersection(tokens):
+                found = tuple(DrugMatch(self._used_locally(m.drug), m.matched_name) for m in found)
+            self._cache[text] = found
         return found
+
+    def _used_locally(self, drug):
+        if not (drug.possible_classes & self._systemic_only):
+            return drug
+        local = self._local.get(drug)
+        if local is None:
+            local = self._local[drug] = replace(
+                drug,
+                generic_name=f"{drug.generic_name}, used locally",
+                classes=drug.classes - self._systemic_only,
+                possible_classes=drug.possible_classes - self._systemic_only,
+            )
+        return local
 
     def match_agent(self, text):
         """Every drug a prior-therapy agent names, a regimen name standing for its drugs."""
@@ -324,10 +378,12 @@ class Vocabulary:
     class_kinds: dict[str, str] = field(default_factory=dict)  # code -> therapy kind its members count as
     class_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # code -> words charts use for the class
     regimens: tuple[RegimenDef, ...] = ()
+    systemic_only: frozenset[str] = frozenset()  # classes a drug used locally is not in
     matcher: DrugMatcher = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "matcher", DrugMatcher(self.drugs, self._class_word_defs(), self.regimens))
+        matcher = DrugMatcher(self.drugs, self._class_word_defs(), self.regimens, self.systemic_only)
+        object.__setattr__(self, "matcher", matcher)
 
     def _class_word_defs(self):
         """One DrugDef per class that charts name by a word: certain of what all its members share."""

@@ -41,6 +41,8 @@ def test_a_listed_steroid_contradicts_no_steroids_for_brain_metastases():
         (Medication("dexamethasone 4 mg"), {"brain_metastases_on_steroids": True}, NOT_MET),  # answer changed
         (Medication("Medrol dose pack"), {}, UNKNOWN),
         (Medication("steroids"), {}, UNKNOWN),  # the class word
+        (Medication("hydrocortisone cream 1% BID"), {}, MET),  # used on the skin: not a systemic corticosteroid
+        (Medication("dexamethasone eye drops"), {}, MET),
     ],
 )
 def test_resolving_the_steroid_contradiction(medication, answers, expected):

@@ -74,6 +74,26 @@ def test_a_class_word_wider_than_the_criterion_needs_the_drug(ruleset):
     assert result.missing[0].label == "Name the drug of 'AED'"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("heparin lock flush 100 units/mL", MET),  # keeps a catheter open: not anticoagulation
+        ("heparin 5000 units SC BID", UNKNOWN),  # systemic, dose not stated
+        ("Xarelto 20 mg daily", UNKNOWN),
+    ],
+)
+def test_a_drug_used_locally_is_not_systemic_anticoagulation(ruleset, text, expected):
+    assert outcome(ruleset, "EX15", taking(text)).status == expected
+
+
+def test_local_use_leaves_the_classes_where_any_use_counts(vocabulary):
+    (match,) = vocabulary.matcher.match("fluorouracil 5% cream")
+    assert "antineoplastic" in match.drug.classes  # EX14 still sees it, for the clinician to judge
+    (match,) = vocabulary.matcher.match("hydrocortisone cream 1%")
+    assert match.drug.generic_name == "hydrocortisone, used locally"
+    assert "corticosteroid" not in match.drug.classes
+
+
 @pytest.mark.parametrize(("purpose", "expected"), [("as_needed", UNKNOWN), ("supplement", UNKNOWN), (None, UNKNOWN)])
 def test_a_purpose_that_does_not_say_the_dose_leaves_dose_rules_open(ruleset, purpose, expected):
     assert outcome(ruleset, "EX15", taking("Lovenox 40 mg SC", purpose)).status == expected
