@@ -42,8 +42,9 @@ def candidate_rescreen(request, pk):
         copy_from=latest,
     )
     copied = (
-        f" History was copied from {latest.number} of {latest.screening_date}: check it against today's chart and add "
-        "anything since. Weight, ECOG, neuropathy, lesions, medications, labs and attestations are entered afresh."
+        f" Copied from {latest.number} of {latest.screening_date}: histology, primary site, history answered yes, "
+        "dated procedures and events, and prior therapy; check them against today's chart and add anything since. "
+        'Asked again: the stage, weight, ECOG, neuropathy, lesions, medications, labs, attestations and any "None".'
         if latest
         else ""
     )

@@ -26,8 +26,10 @@ FACT_SECTIONS = {
         "primary_site",
         "tumor_accessible_to_biopsy",
         "agrees_to_provide_sample",
-        "brain_metastases",
-        "brain_metastases_treatment_type",
+    ],
+    # Brain metastases: whether known and how treated, then (after the treatment and imaging dates) their state now.
+    "brain_metastases": ["brain_metastases", "brain_metastases_treatment_type"],
+    "brain_metastases_now": [
         "brain_metastases_stable",
         "brain_metastases_symptomatic",
         "brain_metastases_on_steroids",
@@ -158,9 +160,9 @@ class RescreenForm(forms.Form):
         label="Start from the latest screening's history",
         required=False,
         initial=True,
-        help_text="The diagnosis, prior therapy and dated procedures and events are copied for you to check. What "
-        "describes the candidate now (weight, ECOG, neuropathy, lesions, medications, labs, blood pressure, "
-        "pregnancy and the attestations) is entered afresh.",
+        help_text="Histology, primary site, history answered yes, dated procedures and events, and prior therapy "
+        "are copied for you to check. What describes the candidate now (stage, weight, ECOG, neuropathy, lesions, "
+        'medications, labs, blood pressure, pregnancy, the attestations, and any "None") is asked again.',
     )
 
     def clean_screening_date(self):
@@ -295,11 +297,13 @@ class LabForm(WarningsMixin, forms.Form):
             if "value" not in self.errors and (cleaned.get("uln") is not None or cleaned.get("collected_on")):
                 self.add_error("value", "Enter the value, or clear this row.")
             return cleaned
+        definition = self.definition
+        if not unit and definition.accepts(""):  # a ratio such as the INR is printed without a unit
+            unit = cleaned["unit"] = definition.unit_of("")
         if not unit:
             if "unit" not in self.errors:
                 self.add_error("unit", "Enter the unit the lab reported.")
             return cleaned
-        definition = self.definition
         if not definition.accepts(unit):
             self.add_error(
                 "unit", f"'{unit}' is not a unit of {self.analyte.name}; accepted: {', '.join(definition.factors)}."
@@ -441,10 +445,11 @@ class TherapyForm(forms.ModelForm):
                 found.extend((agent, match, kind) for kind in self.vocabulary.kinds_of(match.drug))
         if found and chosen not in {kind for _, _, kind in found}:
             agent, match, kind = found[0]
+            named = agent if agent.lower() == match.drug.generic_name else f"{agent} ({match.drug.generic_name})"
             self.add_error(
                 "modality",
-                f"{agent} ({match.drug.generic_name}) is {F.AGENT_KINDS[kind].lower()} in the drug list; choose that "
-                'type (or "Other anticancer therapy" for a mixed regimen), or check the agent.',
+                f'{named} is {F.AGENT_KINDS[kind].lower()} in the drug list; choose that type (or "Other anticancer '
+                'therapy" for a mixed regimen), or check the agent.',
             )
 
 

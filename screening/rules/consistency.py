@@ -44,7 +44,14 @@ def _listed(ctx, drug_class):
 
 
 def _names(medications):
-    return ", ".join(f"'{m.text}'" for m in medications)
+    names = list(dict.fromkeys(f"'{m.text}'" for m in medications))
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _are(medications, one, several):
+    """ "'Marevan 5 mg' is an anticoagulant" or "'Marevan 5 mg' and 'DOAC' are anticoagulants"."""
+    several_named = len({m.text for m in medications}) > 1
+    return f"{_names(medications)} {'are ' + several if several_named else 'is ' + one}"
 
 
 class SteroidsForBrainMetastases:
@@ -64,8 +71,8 @@ class SteroidsForBrainMetastases:
             return None
         return Contradiction(
             "answer:brain_metastases_on_steroids",
-            f'{_names(steroids)} (a systemic corticosteroid) is on the medication list, but "Needs steroids for '
-            'brain metastases" is No: confirm the corticosteroid is for another reason, or change the answer',
+            f"{_are(steroids, 'a systemic corticosteroid', 'systemic corticosteroids')} on the medication list, but "
+            '"Needs steroids for brain metastases" is No: confirm it is for another reason, or change the answer',
             self.guards,
             (_answered(ctx.facts, brain_metastases_on_steroids=True),),
         )
@@ -94,7 +101,8 @@ class AntiretroviralTherapy:
             otherwise = _with_a_drug_of(ctx, "antiretroviral")
         elif answer is False and listed:
             message = (
-                f"{_names(listed)} is an antiretroviral on the medication list, but the antiretroviral answer is No"
+                f"{_are(listed, 'an antiretroviral', 'antiretrovirals')} on the medication list, but the "
+                "antiretroviral answer is No: change the answer, or mark the medication stopped"
             )
             otherwise = _without(ctx.facts, listed)
         else:
@@ -120,7 +128,10 @@ class Anticoagulation:
         listed = _listed(ctx, "anticoagulant")
         stated = F.FACTS["anticoagulation"].show(answer).lower()
         if answer == "none" and listed:
-            message = f"{_names(listed)} is an anticoagulant on the medication list, but anticoagulation is None"
+            message = (
+                f"{_are(listed, 'an anticoagulant', 'anticoagulants')} on the medication list, but anticoagulation is "
+                "None: change the answer, or mark the medication stopped"
+            )
             otherwise = _without(ctx.facts, listed)
         elif answer != "none" and not listed:
             message = f"Anticoagulation is {stated}, but no anticoagulant is on the medication list: add it"
@@ -130,7 +141,8 @@ class Anticoagulation:
             if not other:
                 return None
             message = (
-                f"{_names(other)} is marked {F.PURPOSES[other[0].purpose].lower()}, but anticoagulation is {stated}"
+                f"{_are(other, 'marked', 'marked')} {F.PURPOSES[other[0].purpose].lower()}, but anticoagulation is "
+                f"{stated}: correct the dose on the medication list, or the answer"
             )
             medications = tuple(replace(m, purpose=answer) if m in other else m for m in ctx.facts.medications)
             otherwise = replace(ctx.facts, medications=medications)

@@ -84,7 +84,7 @@ FACTS = {
     "target_lesions_in_regional_field": FactDef("All target lesions lie within a prior regional treatment field"),
     "brain_metastases": FactDef("Known brain metastases", history=True),
     "brain_metastases_treatment_type": FactDef(
-        "Treatment of the brain metastases",
+        "How the brain metastases were treated",
         {
             "resection": "Complete resection",
             "whole_brain_rt": "Whole-brain radiotherapy",
@@ -94,7 +94,7 @@ FACTS = {
         },
         history=True,
     ),
-    "brain_metastases_stable": FactDef("Latest brain imaging shows the metastases stable, with no recurrence"),
+    "brain_metastases_stable": FactDef("Latest brain imaging shows them stable, with no recurrence"),
     "brain_metastases_symptomatic": FactDef("Brain metastases symptomatic"),
     "brain_metastases_on_steroids": FactDef("Needs steroids for brain metastases"),
     "corticosteroid_for_other_reason": FactDef(

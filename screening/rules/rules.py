@@ -57,6 +57,8 @@ def _short(label):
 
 
 def _modalities(codes):
+    if set(codes) == {"systemic_chemotherapy", "regional_chemotherapy"}:
+        return "chemotherapy"
     return " or ".join(_short(F.MODALITIES[code]) for code in sorted(codes))
 
 
@@ -64,6 +66,11 @@ def _settings(codes):
     if set(codes) == {"metastatic", "adjuvant"}:
         return "melanoma"
     return " or ".join(_short(F.SETTINGS[code]) for code in sorted(codes))
+
+
+def _in_sentence(label):
+    """A label inside a sentence: 'Treatment of brain metastases (... whole-brain RT ...)' keeps its RT."""
+    return label[:1].lower() + label[1:]
 
 
 def fmt_date(day):
@@ -621,8 +628,8 @@ class TimeSinceEvent:
             return unknown(lambda: f"{label} history not entered", Missing(f"history:{self.event}", f"{label} history"))
         if not dates:
             if self.maximum is not None or self.required:
-                return not_met(lambda: f"No {label.lower()} recorded; one is required ({self._limits()})")
-            return met(lambda: f"No {label.lower()} recorded")
+                return not_met(lambda: f"No {_in_sentence(label)} recorded; one is required ({self._limits()})")
+            return met(lambda: f"No {_in_sentence(label)} recorded")
         latest = max(dates)
         if latest > ctx.on:
             return unknown(
@@ -651,7 +658,7 @@ class TimeSinceEvent:
         return {f"history:{self.event}"}
 
     def describe(self):
-        return f"{F.EVENTS[self.event].lower()}: {self._limits()} before screening"
+        return f"{_in_sentence(F.EVENTS[self.event])}: {self._limits()} before screening"
 
 
 @dataclass(frozen=True, slots=True)
@@ -671,7 +678,7 @@ class TimeBetweenEvents:
             if dates is None:
                 return unknown(f"{label}: not entered", Missing(f"history:{event}", f"{label} date"))
             if not dates:
-                return not_met(f"No {label.lower()} recorded; {self.describe()}")
+                return not_met(f"No {_in_sentence(label)} recorded; {self.describe()}")
             if max(dates) > ctx.on:
                 return unknown(
                     f"{label} dated {fmt_date(max(dates))}, after the screening date",
@@ -680,7 +687,7 @@ class TimeBetweenEvents:
         start, end = max(events[self.first]), max(events[self.then])
 
         def shown():
-            return f"{first} on {fmt_date(start)}; {then.lower()} on {fmt_date(end)}"
+            return f"{first} on {fmt_date(start)}; {_in_sentence(then)} on {fmt_date(end)}"
 
         if end < start:
             return not_met(lambda: f"{shown()}: no imaging since the treatment shows it", lambda: (shown(),))
@@ -693,7 +700,8 @@ class TimeBetweenEvents:
         return {f"history:{self.first}", f"history:{self.then}"}
 
     def describe(self):
-        return f"{F.EVENTS[self.then].lower()} at least {self.minimum} after the {F.EVENTS[self.first].lower()}"
+        then, first = _in_sentence(F.EVENTS[self.then]), _in_sentence(F.EVENTS[self.first])
+        return f"{then} at least {self.minimum} after the {first}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1127,8 +1135,7 @@ def _lesion(lesion):
 
 
 def _method(method):
-    label = F.MEASUREMENT_METHODS[method]
-    return label[0].lower() + label[1:]
+    return _in_sentence(F.MEASUREMENT_METHODS[method])
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ class UnitError(ValueError):
 
 
 USUAL, UNUSUAL, IMPOSSIBLE = "usual", "unusual", "impossible"
+TYPICAL_MARGIN = 2  # a value counts as typical between twice the usual minimum and half the usual maximum
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +84,15 @@ class AnalyteDef:
         return USUAL
 
     def likely_units(self, value, unit):
-        """Accepted units, other than `unit`, in which `value` would be a usual result: what was probably meant."""
+        """Accepted units, other than `unit`, in which `value` would be a typical result (well inside the usual range,
+        not at its edge): what was probably meant."""
+        low, high = self.plausible
+        if low is None or high is None:
+            return []
         own = self.factors.get(self.unit_of(unit))
         seen, found = set(), []
         for candidate, factor in self.factors.items():
-            if factor != own and factor not in seen and self.judge(value * factor) == USUAL:
+            if factor != own and factor not in seen and low * TYPICAL_MARGIN <= value * factor <= high / TYPICAL_MARGIN:
                 seen.add(factor)
                 found.append(candidate)
         return found

@@ -1,5 +1,7 @@
 from django import template
 
+from screening.rules.rules import fmt
+
 register = template.Library()
 
 
@@ -13,3 +15,9 @@ def get_field(form, name):
 def get_item(mapping, key):
     """A dict's value by a key held in a variable; None when absent."""
     return mapping.get(key)
+
+
+@register.filter
+def clinical(number):
+    """A number as the criteria's reasons write it: 2,870 / 1.2 / 0.85."""
+    return fmt(number)

@@ -29,7 +29,7 @@ def test_a_listed_steroid_contradicts_no_steroids_for_brain_metastases():
     assert outcome("EX18", treated_brain_metastases()).status == MET
     result = outcome("EX18", treated_brain_metastases(Medication("Decadron 4 mg PO BID")))
     assert result.status == UNKNOWN
-    assert "'Decadron 4 mg PO BID' (a systemic corticosteroid) is on the medication list" in result.reason
+    assert "'Decadron 4 mg PO BID' is a systemic corticosteroid on the medication list" in result.reason
     assert result.missing[0].field == "answer:brain_metastases_on_steroids"
 
 

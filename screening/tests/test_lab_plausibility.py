@@ -202,7 +202,7 @@ def post(client, screening, *, labs, action="evaluate", extra=None):
     [
         ("platelets", "150", "/mm3", "150 /mm3 is not a possible platelet count: did you mean 10^3/uL?"),
         ("wbc", "4.1", "/mm3", "4.1 /mm3 is not a possible white blood cell count: did you mean 10^3/uL?"),
-        ("platelets", "999", "/uL", "999 /uL is not a possible platelet count: did you mean 10^3/uL?"),
+        ("platelets", "999", "/uL", "999 /uL is not a possible platelet count; check the value and unit."),
         ("creatinine", "88", "mg/dL", "88 mg/dL is not a possible serum creatinine: did you mean umol/L?"),
     ],
 )
@@ -276,7 +276,7 @@ def test_the_form_computes_the_anc_from_the_differential(coordinator_client, scr
     assert result.status == "met"
     assert "computed from WBC 4.1 10^3/uL x neutrophils 70%" in result.reason
     edit = coordinator_client.get(reverse("screening:edit", args=[screening.pk])).content.decode()
-    assert "Computed 2870/mm3" in edit
+    assert "2,870/mm3, computed from WBC 4.1 10^3/uL x neutrophils 70%" in edit
     detail = coordinator_client.get(reverse("screening:detail", args=[screening.pk])).content.decode()
     assert "computed from WBC 4.1 10^3/uL x neutrophils 70%" in detail
 
@@ -314,3 +314,12 @@ def test_evaluating_with_the_service_applies_the_same_limits(screening_for):
     )
     assert screening.outcomes.get(code="IN17").status == "unknown"
     assert math.isclose(float(LabValue.objects.get(screening=screening).value), 150)
+
+
+def test_an_inr_printed_without_a_unit_is_taken_as_the_ratio(coordinator_client, screening_for):
+    screening = screening_for()
+    response = post(coordinator_client, screening, labs={"inr": ("1.0", "", "1.1")})
+    assert response.status_code == 302
+    assert LabValue.objects.get(screening=screening, analyte__code="inr").unit == "ratio"
+    refused = post(coordinator_client, screening, labs={"cholesterol": ("190", "", "")})
+    assert "Enter the unit the lab reported." in refused.content.decode()

@@ -222,7 +222,7 @@ def test_screening_again_copies_only_the_history_that_stays_true(client_as_coord
         follow=True,
     )
     second = Screening.objects.exclude(pk=first.pk).get()
-    assert f"History was copied from {first.number} of" in response.content.decode()
+    assert f"Copied from {first.number} of" in response.content.decode()
     assert second.therapies.get().agents == "nivolumab"
     assert (second.major_surgery, str(second.major_surgery_date)) == ("yes", "2026-02-01")
     assert second.answers["histology_confirmed"] is True
