@@ -26,6 +26,7 @@ checks:
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.production ALLOWED_HOSTS=trialscreen.example.org \
 	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	SIGNATURE_KEYS="check:$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(40))')" \
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) -m pytest
 

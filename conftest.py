@@ -95,7 +95,9 @@ def screening_for(active_version, coordinator):
     from screening import services
 
     def start(cohort="phase1", birth_date=date(1971, 3, 15), sex="female", initials="JMS", mrn="", **kwargs):
+        # Tests register many people alike: each is someone else, as the coordinator would confirm.
         return services.screening_register(
+            confirm_new_person=kwargs.pop("confirm_new_person", True),
             trial=active_version.trial,
             initials=initials,
             birth_date=birth_date,

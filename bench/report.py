@@ -156,6 +156,8 @@ def signed_demo_screening():
 
     from screening import services
     from screening.models import Screening, Signature
+    from screening.selectors import screening_with_outcomes
+    from screening.signing import record_hash
     from trials import roles
 
     User = get_user_model()
@@ -167,12 +169,14 @@ def signed_demo_screening():
         BENCH_INVESTIGATOR, password=password, first_name="Bench", last_name="Investigator"
     )
     investigator.groups.add(Group.objects.get(name=roles.INVESTIGATOR))
+    shown = screening_with_outcomes(pk=screening.pk)
     services.screening_sign(
-        screening=screening,
+        screening=shown,
         signer=investigator,
         password=password,
         meaning=Signature.Meaning.CONFIRM_ELIGIBLE,
         comment="Benchmark sign-off.",
+        reviewed_hash=record_hash(shown),
     )
     return screening, User.objects.get(username="coordinator")
 

@@ -29,3 +29,16 @@ def database_from_url(url):
     config["ATOMIC_REQUESTS"] = False
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
     return config
+
+
+def signature_keys_from(text, *, variable="SIGNATURE_KEYS"):
+    """'2026-12:secret,2025-06:older secret' -> {key id: secret}, in order, refusing what cannot sign safely."""
+    keys = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key_id, _, secret = item.partition(":")
+        if not key_id or len(secret) < 32:
+            raise ImproperlyConfigured(
+                f"{variable}: each item is KEY_ID:SECRET, with a secret of at least 32 characters ({key_id!r} is not)."
+            )
+        keys[key_id] = secret
+    return keys

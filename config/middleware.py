@@ -2,6 +2,7 @@
 
 import time
 
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
 SESSION_REFRESHED_AT = "_refreshed_at"
@@ -47,3 +48,20 @@ class NoStoreForAuthenticatedUsersMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class RejectNulBytesMiddleware:
+    """A NUL byte is never part of anything a user means to send, and PostgreSQL refuses it in text: a path, query
+    or form value that holds one is answered 400, before any view or query sees it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or _holds_nul(request.GET) or (request.method == "POST" and _holds_nul(request.POST)):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)
+
+
+def _holds_nul(query):
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in query.lists())

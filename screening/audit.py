@@ -51,3 +51,13 @@ def _changes(record, before):
     if record.history_type == "+":
         return [(name, None, getattr(record, name)) for name in fields if name not in NOT_SHOWN and name != "id"]
     return [(name, getattr(record, name), None) for name in fields if name not in NOT_SHOWN and name != "id"]
+
+
+def changes_since(screening, revision):
+    """What others saved after the screening was at `revision`: the entries of the audit trail since then."""
+    opened = (
+        Screening.history.filter(id=screening.pk, revision=revision)
+        .order_by("-history_date")
+        .values_list("history_date", flat=True)
+    ).first()
+    return [entry for entry in audit_entries(screening) if opened is None or entry["when"] > opened]

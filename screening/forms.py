@@ -178,10 +178,15 @@ class ScreeningForm(WarningsMixin, forms.ModelForm):
         fields = ENTRY_FIELDS
         widgets = {name: forms.DateInput(attrs={"type": "date"}) for name in ENTRY_FIELDS if "date" in name}
 
+    # The revision the form was opened at: a save made by someone else since is not overwritten.
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
     def __init__(self, *args, limits, **kwargs):
         super().__init__(*args, **kwargs)
         self.limits = limits
         self.fields["weight_kg"].widget.attrs.update(step="0.1")
+        self.fields["revision"].initial = self.instance.revision
+        self.fields["revision"].error_messages["required"] = "This form is out of date: open the screening again."
 
     def clean_weight_kg(self):
         weight = self.cleaned_data["weight_kg"]
@@ -517,16 +522,23 @@ class _LimitedFormSet(forms.BaseFormSet):
         return [w for form in self.forms for w in getattr(form, "warnings", [])]
 
 
-def _formset(form):
-    return forms.formset_factory(form, formset=_LimitedFormSet, extra=1, can_delete=True)
+def _formset(form, most):
+    """Row lists hold at most what a chart does; a post claiming more is refused before its rows are read."""
+    return forms.formset_factory(
+        form, formset=_LimitedFormSet, extra=1, can_delete=True, max_num=most, absolute_max=most, validate_max=True
+    )
 
 
 # prefix -> (formset class, the screening's related rows, fields to show when editing them)
 ROW_FORMSETS = {
-    "bp": (_formset(BloodPressureForm), "blood_pressures", ["taken_on", "systolic", "diastolic"]),
-    "therapy": (_formset(TherapyForm), "therapies", ["modality", "setting", "agents", "started_on", "ended_on"]),
-    "medication": (_formset(MedicationForm), "medications", ["name", "dose", "purpose", "active"]),
-    "lesion": (_formset(LesionForm), "lesions", ["site", "size_mm", "method"]),
+    "bp": (_formset(BloodPressureForm, 60), "blood_pressures", ["taken_on", "systolic", "diastolic"]),
+    "therapy": (
+        _formset(TherapyForm, 40),
+        "therapies",
+        ["modality", "setting", "agents", "started_on", "ended_on"],
+    ),
+    "medication": (_formset(MedicationForm, 80), "medications", ["name", "dose", "purpose", "active"]),
+    "lesion": (_formset(LesionForm, 30), "lesions", ["site", "size_mm", "method"]),
 }
 
 
@@ -619,6 +631,7 @@ class ScreeningEntry:
         titles = {"bp": "Blood pressure", "therapy": "Prior therapy", "medication": "Medications", "lesion": "Lesions"}
         sections = {"bp": "blood_pressures", "therapy": "therapies", "medication": "medications", "lesion": "lesions"}
         for prefix, formset in self.rows.items():
+            found += [(titles[prefix], error, f"section-{sections[prefix]}") for error in formset.non_form_errors()]
             for number, form in enumerate(formset.forms, 1):
                 for errors in form.errors.values():
                     found += [
@@ -649,6 +662,7 @@ class ScreeningEntry:
 
     def service_arguments(self):
         return {
+            "revision": self.main.cleaned_data["revision"],
             "fields": self.main.cleaned_data,
             "answers": self.answers.answers(),
             "labs": {lab.analyte: lab.row() for lab in self.labs if lab.has_value()},
@@ -719,12 +733,35 @@ class LogFilterForm(forms.Form):
 
 
 class SignForm(forms.Form):
+    # The fingerprint of the record the page showed: what the investigator reviewed is what is signed.
+    reviewed = forms.CharField(widget=forms.HiddenInput, max_length=64)
     meaning = forms.ChoiceField(choices=Signature.Meaning.choices, widget=forms.RadioSelect, label="I sign to say")
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         label="Your password",
         help_text="Entering your password makes this your electronic signature.",
+    )
+
+
+class EnrollmentChangeForm(forms.Form):
+    """A recorded enrollment outcome changes only with the reason, which the audit trail keeps."""
+
+    outcome = forms.ChoiceField(
+        choices=Screening.Enrollment.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        label="New outcome",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=300,
+        help_text="Required when not enrolled.",
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    change_reason = forms.CharField(
+        max_length=300,
+        label="Why it changes",
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
     )
 
 

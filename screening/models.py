@@ -1,3 +1,4 @@
+import pgtrigger
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -6,6 +7,46 @@ from simple_history.models import HistoricalRecords
 from screening.rules import facts as F
 
 HISTORY_CHOICES = [("", "Not answered"), ("none", "None"), ("yes", "Yes")]
+
+
+# The database refuses any change to a signed record, whatever the code path (a view, the admin, a script, SQL): the
+# signature must stay linked to exactly what was signed (21 CFR 11.70). Only the enrollment outcome, which is recorded
+# after sign-off and is not part of what was signed, may still be written on a signed screening.
+SIGNED = "EXISTS (SELECT 1 FROM screening_signature WHERE screening_id = {id})"
+LOCKED = "RAISE EXCEPTION '%', {message} USING ERRCODE = 'restrict_violation';"
+AFTER_SIGNING = ("enrollment", "enrollment_reason", "enrollment_recorded_at", "enrollment_recorded_by_id", "updated_at")
+WRITABLE_AFTER_SIGNING = f"ARRAY{list(AFTER_SIGNING)}"
+
+SIGNED_SCREENING_IS_LOCKED = pgtrigger.Trigger(
+    name="signed_screening_is_locked",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Update | pgtrigger.Delete,
+    func=f"""
+        IF {SIGNED.format(id="OLD.id")} AND (TG_OP = 'DELETE'
+            OR (to_jsonb(NEW) - {WRITABLE_AFTER_SIGNING}) IS DISTINCT FROM (to_jsonb(OLD) - {WRITABLE_AFTER_SIGNING}))
+        THEN
+            {LOCKED.format(message="'Screening ' || OLD.number || ' is signed and locked'")}
+        END IF;
+        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        RETURN NEW;
+    """,
+)
+
+ROWS_OF_SIGNED_SCREENING_ARE_LOCKED = pgtrigger.Trigger(
+    name="rows_of_signed_screening_are_locked",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+    func=f"""
+        IF TG_OP <> 'INSERT' AND {SIGNED.format(id="OLD.screening_id")} THEN
+            {LOCKED.format(message="'The rows of a signed screening are locked'")}
+        END IF;
+        IF TG_OP <> 'DELETE' AND {SIGNED.format(id="NEW.screening_id")} THEN
+            {LOCKED.format(message="'The rows of a signed screening are locked'")}
+        END IF;
+        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        RETURN NEW;
+    """,
+)
 
 
 # What a coordinator enters on the screening itself (the rest is in its rows and answers).
@@ -66,6 +107,9 @@ class Screening(models.Model):
     evaluated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    revision = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Counts the saves of the entries: an edit opened at an older one is stale."
+    )
 
     weight_kg = models.DecimalField("weight (kg)", max_digits=5, decimal_places=1, null=True, blank=True)
     ecog = models.PositiveSmallIntegerField(
@@ -130,6 +174,7 @@ class Screening(models.Model):
             models.Index(fields=["-screening_date", "-id"]),
             models.Index(fields=["verdict", "screening_date"]),
         ]
+        triggers = [SIGNED_SCREENING_IS_LOCKED]
         permissions = [
             ("sign_screening", "Can sign off a screening's eligibility decision"),
             ("record_enrollment", "Can record the enrollment outcome of a signed screening"),
@@ -161,6 +206,7 @@ class LabValue(models.Model):
     class Meta:
         ordering = ["analyte__name"]
         constraints = [models.UniqueConstraint(fields=["screening", "analyte"], name="one_value_per_analyte")]
+        triggers = [ROWS_OF_SIGNED_SCREENING_ARE_LOCKED]
 
     def __str__(self):
         return f"{self.analyte.abbreviation} {self.value} {self.unit}"
@@ -175,6 +221,7 @@ class BloodPressureReading(models.Model):
 
     class Meta:
         ordering = ["-taken_on", "pk"]
+        triggers = [ROWS_OF_SIGNED_SCREENING_ARE_LOCKED]
 
     def __str__(self):
         return f"{self.taken_on}: {self.systolic}/{self.diastolic} mm Hg"
@@ -192,6 +239,7 @@ class PriorTherapy(models.Model):
     class Meta:
         ordering = ["started_on", "pk"]
         verbose_name_plural = "prior therapies"
+        triggers = [ROWS_OF_SIGNED_SCREENING_ARE_LOCKED]
 
     def __str__(self):
         return f"{self.get_modality_display()}: {self.agents or 'agents not named'}"
@@ -211,6 +259,7 @@ class Medication(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        triggers = [ROWS_OF_SIGNED_SCREENING_ARE_LOCKED]
 
     def __str__(self):
         return self.chart_text
@@ -229,6 +278,7 @@ class Lesion(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        triggers = [ROWS_OF_SIGNED_SCREENING_ARE_LOCKED]
 
     def __str__(self):
         return f"{self.size_mm} mm ({self.get_method_display()})"
@@ -247,8 +297,14 @@ class Signature(models.Model):
     meaning = models.CharField(max_length=24, choices=Meaning.choices)
     comment = models.TextField(blank=True)
     signed_at = models.DateTimeField()
-    content_hash = models.CharField("SHA-256 of the signed content", max_length=64)
+    key_id = models.CharField(
+        "signing key", max_length=40, blank=True, help_text="The id of the key (outside the database) it was made with."
+    )
+    content_hash = models.CharField("HMAC-SHA256 of the signed record", max_length=64)
     history = HistoricalRecords()
+
+    class Meta:
+        triggers = [pgtrigger.Protect(name="signature_is_permanent", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self):
         return f"{self.signer_name}, {self.signed_at:%Y-%m-%d %H:%M} UTC: {self.get_meaning_display()}"
@@ -284,6 +340,7 @@ class CriterionOutcome(models.Model):
     class Meta:
         ordering = ["screening", "order"]
         constraints = [models.UniqueConstraint(fields=["screening", "code"], name="one_outcome_per_criterion")]
+        triggers = [ROWS_OF_SIGNED_SCREENING_ARE_LOCKED]
         indexes = [
             models.Index(fields=["code", "status"]),
             # The log's failures: read from the index alone (PostgreSQL), whatever the number of screenings.

@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from weasyprint import CSS, HTML
 
 from screening.facts import derived_labs
+from screening.signing import verify
 from trials.ruleset import ruleset_for_version
 
 CONTENT_TYPE = "application/pdf"
@@ -37,6 +38,7 @@ def report_context(screening, *, generated_by, generated_at):
         "missing": missing,
         "derived": derived_labs(screening, ruleset),
         "signature": getattr(screening, "signature", None),
+        "verification": verify(screening) if screening.is_signed else None,
         "generated_by": generated_by.get_full_name() or generated_by.get_username(),
         "generated_at": generated_at,
     }

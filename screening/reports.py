@@ -7,10 +7,10 @@ from django.core.files.base import ContentFile
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from screening.integrity import content_hash
 from screening.models import Report
 from screening.pdf import render_report
 from screening.selectors import screening_with_outcomes
+from screening.signing import record_hash
 
 
 class TransientReportError(Exception):
@@ -25,6 +25,18 @@ def report_request(*, screening, user):
     report = Report.objects.create(screening=screening, requested_by=user)
     transaction.on_commit(lambda: generate_report.delay(report.pk))
     return report
+
+
+@transaction.atomic
+def report_regenerate(*, report):
+    """Queue a finished report again whose file is gone; the same report gets a new file."""
+    from screening.tasks import generate_report
+
+    updated = Report.objects.filter(pk=report.pk, status=Report.Status.DONE).update(
+        status=Report.Status.QUEUED, file="", sha256="", content_hash="", updated_at=timezone.now()
+    )
+    if updated:
+        transaction.on_commit(lambda: generate_report.delay(report.pk))
 
 
 def report_generate(*, report_id):
@@ -86,7 +98,7 @@ def shown_content_hash(screening):
                 signature.content_hash,
             ]
         )
-    return hashlib.sha256(f"{content_hash(screening)}|{signed}".encode()).hexdigest()
+    return hashlib.sha256(f"{record_hash(screening)}|{signed}".encode()).hexdigest()
 
 
 def _mark_failed_if_exhausted(report_id, error):

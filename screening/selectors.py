@@ -32,3 +32,8 @@ def screenings_recent(*, user, limit=20):
     if user.has_perm("screening.change_screening"):
         queryset = queryset.filter(coordinator=user)
     return queryset.order_by("-created_at")[:limit]
+
+
+def screening_entered_by(*, screening, user):
+    """Whether the user entered any of the screening: its coordinator, or anyone who saved it (who may not sign it)."""
+    return screening.coordinator_id == user.pk or screening.history.filter(history_user=user).exists()

@@ -1,15 +1,16 @@
 """Writes to screenings. Each runs in one transaction: a save either happens whole or not at all."""
 
+import hmac
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from patients.models import Candidate
-from patients.services import candidate_create
+from patients.services import candidate_register
 from screening.facts import candidate_facts
-from screening.integrity import content_hash
 from screening.models import (
     ENTRY_FIELDS,
     BloodPressureReading,
@@ -22,7 +23,8 @@ from screening.models import (
     Signature,
 )
 from screening.rules.facts import FACTS
-from screening.selectors import screening_for_evaluation
+from screening.selectors import screening_entered_by, screening_for_evaluation
+from screening.signing import record_hash, signature_mac
 from trials.models import CriteriaVersion
 from trials.ruleset import ruleset_for_version
 
@@ -58,7 +60,10 @@ def screening_start(*, candidate, trial, cohort, screening_date, coordinator, co
 
 @transaction.atomic
 def screening_start_correction(*, screening, coordinator):
-    """A new draft with all of a signed screening's entries, referring to it; the signed one stays as signed."""
+    """A new draft with all of a signed screening's entries, referring to it; the signed one stays as signed. An
+    unsigned screening is simply edited: there is nothing to correct around."""
+    if not Signature.objects.filter(screening_id=screening.pk).exists():
+        raise ValidationError("Only a signed screening is corrected; this one can still be edited.")
     return screening_start(
         candidate=screening.candidate,
         trial=screening.trial,
@@ -70,36 +75,51 @@ def screening_start_correction(*, screening, coordinator):
     )
 
 
-@transaction.atomic
-def screening_sign(*, screening, signer, password, meaning, comment=""):
-    """Sign a completed screening: the password again, a meaning that matches the verdict, and a content hash."""
-    Screening.objects.select_for_update().get(pk=screening.pk)  # one signer at a time
-    screening = screening_for_evaluation(pk=screening.pk)
-    errors = {}
+def screening_sign(*, screening, signer, password, meaning, reviewed_hash, comment=""):
+    """Sign a completed screening: the password again, a meaning that matches the verdict, exactly the record the
+    investigator reviewed (`reviewed_hash`, from the sign page), never a screening they entered.
+
+    The password is checked first, outside the transaction: it is slow on purpose, and nothing waits on it. Then the
+    screening's row is locked, the same lock every edit takes, and everything is checked again on what is stored now.
+    """
     if not signer.check_password(password):
-        errors["password"] = "The password is not correct."
-    if Signature.objects.filter(screening=screening).exists():
-        errors["__all__"] = "This screening is already signed."
-    elif screening.status != Screening.Status.EVALUATED:
-        errors["__all__"] = "A draft cannot be signed: the coordinator must evaluate it first."
-    elif screening.verdict == Screening.Verdict.INCOMPLETE:
-        errors["__all__"] = "An incomplete screening cannot be signed: some criteria are still unknown."
-    elif meaning != _meaning_for(screening.verdict):
-        errors["meaning"] = (
-            f"The evaluated verdict is {screening.get_verdict_display().lower()}. To decide otherwise, ask for a "
-            "corrected screening."
+        raise ValidationError({"password": "The password is not correct."})
+    with transaction.atomic():
+        Screening.objects.select_for_update().filter(pk=screening.pk).values_list("pk", flat=True).get()
+        screening = screening_for_evaluation(pk=screening.pk)
+        _check_signable(screening, signer, meaning, reviewed_hash)
+        signature = Signature(
+            screening=screening,
+            signer=signer,
+            signer_name=signer.get_full_name() or signer.get_username(),
+            meaning=meaning,
+            comment=comment,
+            signed_at=timezone.now(),
+            key_id=settings.SIGNATURE_KEY_ID,
         )
-    if errors:
-        raise ValidationError(errors)
-    return Signature.objects.create(
-        screening=screening,
-        signer=signer,
-        signer_name=signer.get_full_name() or signer.get_username(),
-        meaning=meaning,
-        comment=comment,
-        signed_at=timezone.now(),
-        content_hash=content_hash(screening),
-    )
+        signature.content_hash = signature_mac(screening, signature)
+        signature.save()
+        return signature
+
+
+def _check_signable(screening, signer, meaning, reviewed_hash):
+    if Signature.objects.filter(screening_id=screening.pk).exists():
+        raise ValidationError("This screening is already signed.")
+    if screening.status != Screening.Status.EVALUATED:
+        raise ValidationError("A draft cannot be signed: the coordinator must evaluate it first.")
+    if screening.verdict == Screening.Verdict.INCOMPLETE:
+        raise ValidationError("An incomplete screening cannot be signed: some criteria are still unknown.")
+    if screening_entered_by(screening=screening, user=signer):
+        raise ValidationError("You entered this screening: another investigator must sign it.")
+    if not hmac.compare_digest(reviewed_hash, record_hash(screening)):
+        raise ValidationError("The screening changed after you opened it: review it again before signing.")
+    if meaning != _meaning_for(screening.verdict):
+        raise ValidationError(
+            {
+                "meaning": f"The evaluated verdict is {screening.get_verdict_display().lower()}. To decide otherwise, "
+                "ask for a corrected screening."
+            }
+        )
 
 
 def _meaning_for(verdict):
@@ -109,11 +129,16 @@ def _meaning_for(verdict):
 
 
 @transaction.atomic
-def screening_record_enrollment(*, screening, outcome, reason, user):
-    """After sign-off: enrolled, declined by the candidate, or not enrolled (with the reason)."""
+def screening_record_enrollment(*, screening, outcome, reason, user, change_reason=""):
+    """After sign-off: enrolled, declined by the candidate, or not enrolled (with the reason). Once recorded, the
+    outcome changes only with the reason for the change, which the audit trail keeps."""
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
     if not Signature.objects.filter(screening=screening).exists():
         raise ValidationError("Record the enrollment outcome after the investigator has signed the screening.")
+    if screening.enrollment and not change_reason.strip():
+        raise ValidationError(
+            {"change_reason": "The enrollment outcome is already recorded: say why it changes to change it."}
+        )
     if outcome == Screening.Enrollment.ENROLLED and screening.verdict != Screening.Verdict.ELIGIBLE:
         raise ValidationError({"outcome": "Only an eligible candidate can be enrolled."})
     if outcome == Screening.Enrollment.NOT_ENROLLED and not reason.strip():
@@ -122,6 +147,8 @@ def screening_record_enrollment(*, screening, outcome, reason, user):
     screening.enrollment_reason = reason.strip()
     screening.enrollment_recorded_at = timezone.now()
     screening.enrollment_recorded_by = user
+    if change_reason.strip():
+        screening._change_reason = f"Enrollment outcome changed: {change_reason.strip()}"
     screening.save(
         update_fields=[
             "enrollment",
@@ -168,18 +195,41 @@ def _copy_history(source, target, *, everything=False):
         _replace(model, target, rows)
 
 
+class StaleEdit(ValidationError):
+    """The entries were saved by someone else after the form was opened at revision `opened`; nothing was saved."""
+
+    def __init__(self, opened):
+        self.opened = opened
+        super().__init__("Someone else saved this screening after you opened it.")
+
+
 @transaction.atomic
 def screening_update(
-    *, screening, fields, answers, labs, blood_pressures, therapies, medications, lesions, warnings=(), evaluate=False
+    *,
+    screening,
+    fields,
+    answers,
+    labs,
+    blood_pressures,
+    therapies,
+    medications,
+    lesions,
+    warnings=(),
+    evaluate=False,
+    revision=None,
 ):
     """Replace everything entered for a screening. Any earlier verdict no longer holds until it is evaluated again;
     with `evaluate`, the new entries are evaluated in the same transaction, so a save never leaves a stale verdict.
 
     `labs` maps an Analyte to a dict of value, unit, uln, collected_on; the lists hold dicts of each row's fields.
-    Everything evaluated comes from these arguments and the candidate, so `screening` is not read again; only the
-    fields this function sets are written.
+    With `revision`, the one the form was opened at, a save someone else made since is never overwritten: StaleEdit
+    is raised and nothing is saved. Everything evaluated comes from these arguments and the candidate, so `screening`
+    is not read again; only the fields this function sets are written.
     """
-    _lock_unsigned(screening)
+    current = _lock_unsigned(screening)
+    if revision is not None and revision != current:
+        raise StaleEdit(revision)
+    screening.revision = current + 1
     for name in ENTRY_FIELDS:
         if name in fields:
             setattr(screening, name, fields[name])
@@ -208,27 +258,27 @@ def screening_update(
 def screening_evaluate(*, screening):
     """Evaluate against the screening's own criteria version and store one outcome row per criterion. What is
     evaluated is read again under the lock: never an entry that another save has since replaced."""
-    _lock_unsigned(screening)
+    current = _lock_unsigned(screening)
     screening = Screening.objects.select_related("candidate", "criteria_version").get(pk=screening.pk)
+    screening.revision = current + 1
     return screening, _evaluate(screening, _stored_rows(screening))
 
 
-UPDATED_FIELDS = (*ENTRY_FIELDS, "answers", "warnings", "status", "verdict", "evaluated_at", "updated_at")
+UPDATED_FIELDS = (*ENTRY_FIELDS, "answers", "warnings", "status", "verdict", "evaluated_at", "revision", "updated_at")
 
 
 def _lock_unsigned(screening):
-    """Lock the screening's row against concurrent saves until the transaction ends; refuse a signed one."""
-    signed = (
-        Screening.objects.select_for_update()
-        .filter(pk=screening.pk)
-        .values_list(Exists(Signature.objects.filter(screening=OuterRef("pk"))), flat=True)
-        .get()
-    )
-    if signed:
+    """Lock the screening's row against concurrent saves and sign-offs until the transaction ends, and return its
+    revision; refuse a signed one. The signature is looked for only once the lock is held, in a statement of its own:
+    under READ COMMITTED the statement that waited for the lock still reads from before the wait, and would miss a
+    sign-off that committed meanwhile."""
+    revision = Screening.objects.select_for_update().filter(pk=screening.pk).values_list("revision", flat=True).get()
+    if Signature.objects.filter(screening_id=screening.pk).exists():
         raise ValidationError(
             "This screening is signed and locked. To correct it, start a correction: a new screening that refers "
             "to this one."
         )
+    return revision
 
 
 def _stored_rows(screening):
@@ -311,9 +361,19 @@ def _store_outcomes(screening, criteria):
 
 
 @transaction.atomic
-def screening_register(*, trial, initials, birth_date, sex, mrn, cohort, screening_date, coordinator):
-    """A new candidate and their first screening, together or not at all."""
-    candidate = candidate_create(initials=initials, birth_date=birth_date, sex=sex, mrn=mrn, created_by=coordinator)
+def screening_register(
+    *, trial, initials, birth_date, sex, mrn, cohort, screening_date, coordinator, confirm_new_person=False
+):
+    """A new candidate and their first screening, together or not at all. Two registrations of one person or one
+    record number at the same moment never make twins: see `candidate_register`."""
+    candidate = candidate_register(
+        initials=initials,
+        birth_date=birth_date,
+        sex=sex,
+        mrn=mrn,
+        created_by=coordinator,
+        confirm_new_person=confirm_new_person,
+    )
     return screening_start(
         candidate=candidate, trial=trial, cohort=cohort, screening_date=screening_date, coordinator=coordinator
     )

@@ -10,11 +10,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from patients.selectors import candidate_search
 from screening import reports, selectors, services
-from screening.audit import audit_entries
+from screening.audit import audit_entries, changes_since
 from screening.facts import derived_labs
-from screening.forms import EnrollmentForm, NewCandidateForm, ScreeningEntry, SignForm, input_anchor
-from screening.integrity import content_hash
+from screening.forms import (
+    EnrollmentChangeForm,
+    EnrollmentForm,
+    NewCandidateForm,
+    ScreeningEntry,
+    SignForm,
+    input_anchor,
+)
 from screening.models import PriorTherapy, Report, Screening
+from screening.signing import record_hash, verify
 from trials.ruleset import ruleset_for_version, screening_form_vocabulary
 from trials.selectors import trials_open_for_screening
 
@@ -42,10 +49,13 @@ def screening_new(request):
         return redirect("screening:home")
     form = NewCandidateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        details = {k: v for k, v in form.cleaned_data.items() if k != "confirm_new_person"}
-        screening = services.screening_register(trial=trial, coordinator=request.user, **details)
-        messages.success(request, f"{screening.number} registered. Enter what the chart says.")
-        return redirect("screening:edit", pk=screening.pk)
+        try:
+            screening = services.screening_register(trial=trial, coordinator=request.user, **form.cleaned_data)
+        except ValidationError as error:  # someone registered the same person or record number meanwhile
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, f"{screening.number} registered. Enter what the chart says.")
+            return redirect("screening:edit", pk=screening.pk)
     return render(request, "screening/new.html", {"form": form, "trial": trial})
 
 
@@ -60,11 +70,18 @@ def screening_edit(request, pk):
         return redirect("screening:detail", pk=screening.pk)
     ruleset, analytes = screening_form_vocabulary(screening.criteria_version)
     entry = ScreeningEntry(screening, ruleset, analytes, request.POST if request.method == "POST" else None)
+    context = {"screening": screening, "entry": entry}
     if request.method == "POST":
         if entry.is_valid():
             had_verdict = screening.status == Screening.Status.EVALUATED
             evaluate = request.POST.get("action") == "evaluate"
-            services.screening_update(screening=screening, evaluate=evaluate, **entry.service_arguments())
+            try:
+                services.screening_update(screening=screening, evaluate=evaluate, **entry.service_arguments())
+            except services.StaleEdit as stale:
+                return _stale_edit(request, screening, ruleset, analytes, stale)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return redirect("screening:detail", pk=screening.pk)
             if evaluate:
                 return redirect("screening:detail", pk=screening.pk)
             cleared = (
@@ -73,7 +90,24 @@ def screening_edit(request, pk):
             messages.success(request, "Draft saved." + cleared)
             return redirect("screening:edit", pk=screening.pk)
         messages.error(request, "Nothing was saved: correct the fields marked below.")
-    return render(request, "screening/edit.html", {"screening": screening, "entry": entry})
+    return render(request, "screening/edit.html", context)
+
+
+def _stale_edit(request, screening, ruleset, analytes, stale):
+    """Someone saved since this form was opened: nothing of it was saved. The page shows what they changed and keeps
+    what this coordinator typed, now at the current revision, to check against theirs and save again."""
+    screening = selectors.screening_for_entry(pk=screening.pk)
+    data = request.POST.copy()
+    data["revision"] = screening.revision
+    entry = ScreeningEntry(screening, ruleset, analytes, data)
+    entry.is_valid()
+    context = {
+        "screening": screening,
+        "entry": entry,
+        "stale": True,
+        "changed_since": changes_since(screening, stale.opened),
+    }
+    return render(request, "screening/edit.html", context, status=409)
 
 
 @permission_required("screening.view_screening", raise_exception=True)
@@ -98,9 +132,13 @@ def screening_detail(request, pk):
             ],
             "can_edit": request.user.has_perm("screening.change_screening") and not screening.is_signed,
             "signature": getattr(screening, "signature", None),
-            "hash_verified": screening.is_signed and content_hash(screening) == screening.signature.content_hash,
+            "verification": verify(screening) if screening.is_signed else None,
             "sign_form": SignForm() if _may_sign(request.user, screening) else None,
-            "enrollment_form": EnrollmentForm() if _may_record_enrollment(request.user, screening) else None,
+            "enrollment_form": (
+                (EnrollmentChangeForm if screening.enrollment else EnrollmentForm)()
+                if _may_record_enrollment(request.user, screening)
+                else None
+            ),
             "reports": screening.reports.select_related("requested_by").order_by("-created_at")[:10],
             "derived": derived_labs(screening, ruleset_for_version(screening.criteria_version)),
         },
@@ -113,18 +151,23 @@ def _may_sign(user, screening):
         and not screening.is_signed
         and screening.status == Screening.Status.EVALUATED
         and screening.verdict != Screening.Verdict.INCOMPLETE
+        and not selectors.screening_entered_by(screening=screening, user=user)
     )
 
 
 def _may_record_enrollment(user, screening):
-    return user.has_perm("screening.record_enrollment") and screening.is_signed and not screening.enrollment
+    return user.has_perm("screening.record_enrollment") and screening.is_signed
 
 
 @permission_required("screening.sign_screening", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def screening_sign(request, pk):
+    """The sign form, beside exactly what is signed; the form carries the fingerprint of what it showed."""
     screening = _screening_or_404(selectors.screening_with_outcomes, pk)
-    form = SignForm(request.POST or None)
+    if screening.is_signed:
+        messages.error(request, "This screening is already signed.")
+        return redirect("screening:detail", pk=screening.pk)
+    form = SignForm(request.POST or None, initial={"reviewed": record_hash(screening)})
     if request.method == "POST" and form.is_valid():
         # Re-entering the password counts as a login attempt: django-axes counts the wrong ones and, at its limit,
         # locks the account here and at the login page alike (AxesMiddleware answers with the locked-out page).
@@ -133,24 +176,42 @@ def screening_sign(request, pk):
             request.axes_locked_out, request.axes_credentials = True, credentials
             return HttpResponseForbidden()
         try:
-            services.screening_sign(screening=screening, signer=request.user, **form.cleaned_data)
+            services.screening_sign(
+                screening=screening,
+                signer=request.user,
+                password=form.cleaned_data["password"],
+                meaning=form.cleaned_data["meaning"],
+                comment=form.cleaned_data["comment"],
+                reviewed_hash=form.cleaned_data["reviewed"],
+            )
         except ValidationError as error:
-            if "password" in error.message_dict:
+            if "password" in getattr(error, "error_dict", {}):
                 user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+            # What is shown now is what a new attempt would sign.
+            screening = _screening_or_404(selectors.screening_with_outcomes, pk)
+            data = request.POST.copy()
+            data["reviewed"] = record_hash(screening)
+            form = SignForm(data)
+            form.is_valid()
             _add_service_errors(form, error)
         else:
             messages.success(request, "Signed. The screening is now locked.")
             return redirect("screening:detail", pk=screening.pk)
-    return render(
-        request, "screening/sign.html", {"screening": screening, "form": form}, status=400 if form.errors else 200
-    )
+    context = {
+        "screening": screening,
+        "form": form,
+        "outcomes": list(screening.outcomes.all()),
+        "derived": derived_labs(screening, ruleset_for_version(screening.criteria_version)),
+    }
+    return render(request, "screening/sign.html", context, status=400 if form.errors else 200)
 
 
 @permission_required("screening.record_enrollment", raise_exception=True)
 @require_POST
 def screening_enrollment(request, pk):
+    """Records the enrollment outcome after sign-off; a recorded one changes only with the reason (audited)."""
     screening = _screening_or_404(selectors.screening_with_outcomes, pk)
-    form = EnrollmentForm(request.POST)
+    form = (EnrollmentChangeForm if screening.enrollment else EnrollmentForm)(request.POST)
     if form.is_valid():
         try:
             services.screening_record_enrollment(screening=screening, user=request.user, **form.cleaned_data)
@@ -159,7 +220,7 @@ def screening_enrollment(request, pk):
         else:
             messages.success(request, "Enrollment outcome recorded.")
     else:
-        messages.error(request, "Choose an enrollment outcome.")
+        messages.error(request, " ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items()))
     return redirect("screening:detail", pk=screening.pk)
 
 
@@ -168,7 +229,11 @@ def screening_enrollment(request, pk):
 def screening_correct(request, pk):
     """A signed screening is never changed; a correction is a new screening that refers to it."""
     screening = _screening_or_404(selectors.screening_for_evaluation, pk)
-    correction = services.screening_start_correction(screening=screening, coordinator=request.user)
+    try:
+        correction = services.screening_start_correction(screening=screening, coordinator=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("screening:detail", pk=screening.pk)
     messages.success(request, "Correction started with every entry of the signed screening; change what was wrong.")
     return redirect("screening:edit", pk=correction.pk)
 
@@ -177,12 +242,21 @@ def screening_correct(request, pk):
 @require_GET
 def screening_audit(request, pk):
     screening = _screening_or_404(selectors.screening_with_outcomes, pk)
-    return render(request, "screening/audit.html", {"screening": screening, "entries": audit_entries(screening)})
+    context = {
+        "screening": screening,
+        "entries": audit_entries(screening),
+        "verification": verify(screening) if screening.is_signed else None,
+    }
+    return render(request, "screening/audit.html", context)
 
 
 def _add_service_errors(form, error):
+    """A service's refusal on the form: each field's at the field, the rest above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
     for field, messages_ in error.message_dict.items():
-        form.add_error(None if field == "__all__" else field, messages_)
+        form.add_error(None if field == "__all__" or field not in form.fields else field, messages_)
 
 
 MATCHED_TEXT_MAX = PriorTherapy._meta.get_field("agents").max_length
@@ -249,7 +323,13 @@ def report_status(request, report_id):
 @require_GET
 def report_download(request, report_id):
     report = get_object_or_404(Report, pk=report_id, status=Report.Status.DONE)
-    response = FileResponse(report.file.open("rb"), as_attachment=True, filename=report.file.name.rsplit("/", 1)[-1])
+    try:
+        file = report.file.open("rb")
+    except FileNotFoundError:
+        # The file was lost (a restored disk, a clean-up): generate it again, and say so.
+        reports.report_regenerate(report=report)
+        raise Http404("The file of this report is missing; it is being generated again.") from None
+    response = FileResponse(file, as_attachment=True, filename=report.file.name.rsplit("/", 1)[-1])
     response["Content-Type"] = "application/pdf"
     response["Cache-Control"] = "no-store, private"
     return response

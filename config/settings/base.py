@@ -5,12 +5,21 @@ from datetime import timedelta
 from csp.constants import NONE, SELF
 from django.core.management.utils import get_random_secret_key
 
-from config.env import BASE_DIR, database_from_url, env
+from config.env import BASE_DIR, database_from_url, env, signature_keys_from
 
 DEBUG = env.bool("DEBUG", default=False)
 # Without SECRET_KEY, a per-process key: fine for tests; `make run` passes a kept one so logins survive reloads.
 SECRET_KEY = env("SECRET_KEY", default="") or get_random_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+# Investigators' signatures are HMAC-SHA256 with a key held outside the database, named by an id so that keys can
+# rotate: SIGNATURE_KEYS="2026-12:<secret>,2025-06:<older secret>" verifies with any of them and signs with
+# SIGNATURE_KEY_ID (default: the first). Without them (development, tests), a key derived from SECRET_KEY.
+SIGNATURE_KEYS = signature_keys_from(env("SIGNATURE_KEYS", default="")) or {"local": f"signature:{SECRET_KEY}"}
+SIGNATURE_KEY_ID = env("SIGNATURE_KEY_ID", default="") or next(iter(SIGNATURE_KEYS))
+
+# History is there to read: nothing in it is ever put back (a revert would undo a signed record or its number).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -22,6 +31,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "pgtrigger",
     "axes",
     "csp",
     "trials",
@@ -31,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.RejectNulBytesMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.SessionIdleTimeoutMiddleware",

@@ -12,7 +12,8 @@ from config.env import database_from_url
 
 def run_django(code, **env_overrides):
     """Start a fresh interpreter so that settings are read from the given environment, as at deployment."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
+    unset = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SIGNATURE_KEYS", "SIGNATURE_KEY_ID"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
@@ -79,12 +80,43 @@ def test_production_settings_pass_the_deployment_checklist():
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "ALLOWED_HOSTS": "screen.example.org",
         "SECRET_KEY": "a" * 20 + "production-test-key-that-is-long-and-random-enough-1234567890",
+        "SIGNATURE_KEYS": "2026-12:" + "k" * 40,
     }
     result = run_django(
         "from django.core.management import call_command; call_command('check', '--deploy', '--fail-level', 'WARNING')",
         **env,
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("keys", "key_id", "message"),
+    [
+        (None, None, "SIGNATURE_KEYS"),
+        ("2026-12:short", None, "at least 32 characters"),
+        ("2026-12:" + "k" * 40, "2025-01", "SIGNATURE_KEY_ID '2025-01' is not one of the SIGNATURE_KEYS"),
+    ],
+)
+def test_production_requires_a_signature_key_held_outside_the_database(keys, key_id, message):
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "ALLOWED_HOSTS": "screen.example.org",
+        "SECRET_KEY": "a" * 70,
+    }
+    env |= {"SIGNATURE_KEYS": keys} if keys else {}
+    env |= {"SIGNATURE_KEY_ID": key_id} if key_id else {}
+    result = run_django("", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_signature_keys_rotate_by_id():
+    result = run_django(
+        "from django.conf import settings as s; print(list(s.SIGNATURE_KEYS), s.SIGNATURE_KEY_ID)",
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        SIGNATURE_KEYS="2026-12:" + "n" * 40 + ",2025-06:" + "o" * 40,
+    )
+    assert result.stdout.strip() == "['2026-12', '2025-06'] 2026-12"
 
 
 def test_suite_runs_on_the_configured_database():

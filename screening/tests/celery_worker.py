@@ -229,6 +229,9 @@ def celery_worker(transactional_db, django_db_serialized_rollback, settings, mon
         CELERY_BROKER_URL=broker_url,
         CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
         MEDIA_ROOT=str(media_root),
+        # The worker verifies signatures for the PDF: with the keys this process signs with.
+        SIGNATURE_KEYS=",".join(f"{key_id}:{secret}" for key_id, secret in settings.SIGNATURE_KEYS.items()),
+        SIGNATURE_KEY_ID=settings.SIGNATURE_KEY_ID,
         PYTHONUNBUFFERED="1",
         PYTHONPATH=str(ROOT),
     )

@@ -1,11 +1,16 @@
 """Build the POST a coordinator's browser sends from the screening form, so tests change only what they test."""
 
+import re
 from datetime import timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 
+from conftest import PASSWORD
+from screening import services
 from screening.forms import ScreeningEntry
-from screening.selectors import screening_for_evaluation
+from screening.selectors import screening_for_evaluation, screening_with_outcomes
+from screening.signing import record_hash
 from trials.ruleset import screening_form_vocabulary
 
 ELIGIBLE_ANSWERS = {
@@ -118,3 +123,24 @@ def eligible_payload(screening, *, medications=None, labs=None, answers=None):
     meds = medications if medications is not None else [{"name": "Lisinopril", "dose": "10 mg daily", "active": True}]
     set_rows(data, "medication", meds)
     return data
+
+
+def sign_as(investigator, screening, *, meaning=None, comment=""):
+    """Sign as an investigator does from the sign page: the record as shown there, the meaning of its verdict."""
+    shown = screening_with_outcomes(pk=screening.pk)
+    confirmed = "confirm_eligible" if shown.verdict == "eligible" else "confirm_not_eligible"
+    return services.screening_sign(
+        screening=shown,
+        signer=investigator,
+        password=PASSWORD,
+        meaning=meaning or confirmed,
+        comment=comment,
+        reviewed_hash=record_hash(shown),
+    )
+
+
+def reviewed_on_sign_page(client, screening):
+    """The fingerprint the sign page puts in its form: what the investigator has in front of them."""
+    page = client.get(reverse("screening:sign", args=[screening.pk])).content.decode()
+    found = re.search(r'name="reviewed" value="([0-9a-f]{64})"', page)
+    return found.group(1) if found else ""

@@ -8,7 +8,7 @@ from conftest import PASSWORD
 from patients.models import Candidate
 from screening import services
 from screening.models import BloodPressureReading, LabValue, Lesion, Medication, PriorTherapy, Screening, Signature
-from screening.tests.forms_data import eligible_payload, set_rows
+from screening.tests.forms_data import eligible_payload, reviewed_on_sign_page, set_rows
 
 
 @pytest.fixture
@@ -22,9 +22,15 @@ def history(client_for, coordinator, investigator, screening_for):
         url,
         eligible_payload(screening, labs={"anc": ("2.4", "10^3/uL", "")}) | {"weight_kg": "70", "action": "evaluate"},
     )
-    client_for(investigator).post(
+    reviewer = client_for(investigator)
+    reviewer.post(
         reverse("screening:sign", args=[screening.pk]),
-        {"meaning": "confirm_eligible", "password": PASSWORD, "comment": ""},
+        {
+            "meaning": "confirm_eligible",
+            "password": PASSWORD,
+            "comment": "",
+            "reviewed": reviewed_on_sign_page(reviewer, screening),
+        },
     )
     return screening
 

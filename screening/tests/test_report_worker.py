@@ -16,11 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from conftest import PASSWORD
-from screening import reports, services
-from screening.models import Report, Signature
+from screening import reports
+from screening.models import Report
 from screening.tests import celery_worker as worker
-from screening.tests.forms_data import eligible_payload
+from screening.tests.forms_data import eligible_payload, sign_as
 
 celery_worker = worker.celery_worker
 
@@ -51,11 +50,7 @@ def evaluated_screening(client_for, coordinator, screening_for):
 
 
 def sign(screening, investigator):
-    eligible = screening.verdict == "eligible"
-    meaning = Signature.Meaning.CONFIRM_ELIGIBLE if eligible else Signature.Meaning.CONFIRM_NOT_ELIGIBLE
-    return services.screening_sign(
-        screening=screening, signer=investigator, password=PASSWORD, meaning=meaning, comment="Checked against chart."
-    )
+    return sign_as(investigator, screening, comment="Checked against chart.")
 
 
 def request_report(screening, user):

@@ -11,12 +11,11 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from config.celery import app as celery_app
-from conftest import PASSWORD
-from screening import reports, services
+from screening import reports
 from screening.models import Report
 from screening.pdf import render_report
 from screening.selectors import screening_with_outcomes
-from screening.tests.forms_data import eligible_payload
+from screening.tests.forms_data import eligible_payload, sign_as
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +35,7 @@ def signed(client_for, coordinator, investigator, screening_for):
         reverse("screening:edit", args=[screening.pk]),
         eligible_payload(screening, labs={"anc": ("1.2", "10^3/uL", "")}) | {"action": "evaluate"},
     )
-    services.screening_sign(screening=screening, signer=investigator, password=PASSWORD, meaning="confirm_not_eligible")
+    sign_as(investigator, screening)
     return screening_with_outcomes(pk=screening.pk)
 
 

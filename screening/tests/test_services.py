@@ -7,11 +7,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
-from conftest import PASSWORD
 from patients.models import Candidate
 from patients.services import candidate_create
 from screening import services
 from screening.models import Medication, Screening
+from screening.tests.forms_data import sign_as
 from trials import services as trial_services
 from trials.models import Analyte, CriteriaVersion
 
@@ -178,7 +178,7 @@ def test_a_screening_signed_since_the_form_was_opened_is_not_changed(screening_f
     opened = screening_for()
     services.screening_update(screening=opened, evaluate=True, **update_arguments())
     signed = Screening.objects.get(pk=opened.pk)
-    services.screening_sign(screening=signed, signer=investigator, password=PASSWORD, meaning="confirm_not_eligible")
+    sign_as(investigator, signed)
     with pytest.raises(ValidationError, match="signed and locked"):
         services.screening_update(screening=opened, evaluate=True, **update_arguments(medications=[]))
     assert Screening.objects.get(pk=opened.pk).medications.get().name == "Coumadin"

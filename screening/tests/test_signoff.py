@@ -1,5 +1,6 @@
 """Investigators sign completed screenings: password again, a meaning, a content hash; signed means locked."""
 
+import pgtrigger
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -8,7 +9,7 @@ from django.urls import reverse
 from conftest import PASSWORD
 from screening import services
 from screening.models import Screening, Signature
-from screening.tests.forms_data import eligible_payload
+from screening.tests.forms_data import eligible_payload, reviewed_on_sign_page, sign_as
 
 
 @pytest.fixture
@@ -24,8 +25,9 @@ def evaluated(client_for, coordinator, screening_for):
 
 
 def sign(client, screening, **changes):
+    reviewed = reviewed_on_sign_page(client, screening) if "reviewed" not in changes else changes.pop("reviewed")
     data = {"meaning": "confirm_eligible", "comment": "Reviewed with the chart.", "password": PASSWORD} | changes
-    return client.post(reverse("screening:sign", args=[screening.pk]), data)
+    return client.post(reverse("screening:sign", args=[screening.pk]), data | {"reviewed": reviewed})
 
 
 def test_an_investigator_signs_and_the_signature_records_who_when_what_and_a_hash(client_for, investigator, evaluated):
@@ -37,9 +39,10 @@ def test_an_investigator_signs_and_the_signature_records_who_when_what_and_a_has
     assert signature.meaning == "confirm_eligible"
     assert signature.comment == "Reviewed with the chart."
     assert len(signature.content_hash) == 64
+    assert signature.key_id == "local"
     page = client_for(investigator).get(reverse("screening:detail", args=[evaluated.pk])).content.decode()
     assert signature.content_hash in page
-    assert "Content verified: unchanged since signing" in page
+    assert "Signature verified: the record is unchanged since signing." in page
     assert " UTC" in page
 
 
@@ -51,10 +54,14 @@ def test_a_wrong_password_signs_nothing(client_for, investigator, evaluated):
 
 
 def test_a_second_signature_is_refused(client_for, investigator, evaluated):
-    sign(client_for(investigator), evaluated)
-    response = sign(client_for(investigator), evaluated)
-    assert "This screening is already signed." in response.content.decode()
+    reviewed = reviewed_on_sign_page(client_for(investigator), evaluated)
+    sign(client_for(investigator), evaluated, reviewed=reviewed)
+    response = sign(client_for(investigator), evaluated, reviewed=reviewed)
+    assert response.status_code == 302
+    assert "This screening is already signed." in client_for(investigator).get(response.url).content.decode()
     assert Signature.objects.count() == 1
+    with pytest.raises(ValidationError, match="already signed"):
+        sign_as(investigator, evaluated)
 
 
 def test_the_meaning_must_match_the_verdict(client_for, investigator, evaluated):
@@ -74,9 +81,7 @@ def test_an_incomplete_screening_cannot_be_signed(investigator, screening_for):
     screening = screening_for()
     services.screening_evaluate(screening=screening)
     with pytest.raises(ValidationError, match="incomplete screening cannot be signed"):
-        services.screening_sign(
-            screening=screening, signer=investigator, password=PASSWORD, meaning="confirm_not_eligible"
-        )
+        sign_as(investigator, screening, meaning="confirm_not_eligible")
 
 
 def test_wrong_passwords_at_sign_off_lock_the_account_as_at_login(settings, client_for, investigator, evaluated):
@@ -128,9 +133,10 @@ def test_a_correction_is_a_new_screening_that_refers_to_the_signed_one(
 
 def test_tampering_after_signing_is_detected(client_for, investigator, evaluated):
     sign(client_for(investigator), evaluated)
-    Screening.objects.filter(pk=evaluated.pk).update(weight_kg=99)
+    with pgtrigger.ignore("screening.Screening:signed_screening_is_locked"):  # as someone writing the database would
+        Screening.objects.filter(pk=evaluated.pk).update(weight_kg=99)
     page = client_for(investigator).get(reverse("screening:detail", args=[evaluated.pk])).content.decode()
-    assert "Content does NOT match the signature" in page
+    assert "The record does NOT match its signature" in page
 
 
 def test_enrollment_is_recorded_after_sign_off(client_for, investigator, evaluated):
