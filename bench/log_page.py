@@ -333,7 +333,7 @@ FROM bench_gen WHERE cand_key = i
 SCREENINGS_SQL = """
 INSERT INTO screening_screening (
     id, candidate_id, number, trial_id, criteria_version_id, cohort, screening_date, coordinator_id, status, verdict,
-    evaluated_at, created_at, updated_at, answers, warnings, major_surgery, radiotherapy, traumatic_injury,
+    evaluated_at, created_at, updated_at, revision, answers, warnings, major_surgery, radiotherapy, traumatic_injury,
     tumor_sample, brain_metastases_treatment, brain_metastases_imaging, prior_therapy, medications_taken,
     enrollment, enrollment_reason, enrollment_recorded_at, enrollment_recorded_by_id
 )
@@ -342,7 +342,7 @@ SELECT i, cand_key,
            || CASE WHEN cand_key = i THEN '-1' ELSE '-2' END,
        %(trial)s, %(version)s, cohort, screening_date, coordinator_id, status,
        verdict, CASE WHEN status = 'evaluated' THEN created_at + interval '25 minutes' END, created_at,
-       created_at + interval '25 minutes', '{}', '[]', '', '', '', '', '', '', '', '',
+       created_at + interval '25 minutes', 1, '{}', '[]', '', '', '', '', '', '', '', '',
        e.enrollment, CASE WHEN e.enrollment = 'not_enrolled' THEN 'No slot open in the cohort' ELSE '' END,
        CASE WHEN e.enrollment <> '' THEN created_at + interval '10 days' END,
        CASE WHEN e.enrollment <> '' THEN %(investigator)s END
@@ -385,10 +385,11 @@ WHERE g.status = 'evaluated' AND c.version_id = %(version)s
 """
 
 SIGNATURES_SQL = """
-INSERT INTO screening_signature (screening_id, signer_id, signer_name, meaning, comment, signed_at, content_hash)
+INSERT INTO screening_signature
+    (screening_id, signer_id, signer_name, meaning, comment, signed_at, key_id, content_hash)
 SELECT i, %(investigator)s, 'Ines Investigator',
        CASE verdict WHEN 'eligible' THEN 'confirm_eligible' ELSE 'confirm_not_eligible' END, '',
-       created_at + interval '2 days', md5(i::text) || md5(i::text || ':')
+       created_at + interval '2 days', '', md5(i::text) || md5(i::text || ':')
 FROM bench_gen WHERE signed ORDER BY i
 """
 

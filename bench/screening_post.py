@@ -150,9 +150,13 @@ def run(args, database_url, tmp):
 
         def screening_post(client, index, counter):
             screening = setup["users"][index]["screenings"][counter % len(setup["users"][index]["screenings"])]
-            body = f"{screening['body']}&csrfmiddlewaretoken={client.cookies['csrftoken']}"
+            # As from the form reopened after the last save: each save moves the screening to its next revision.
+            body = f"{screening['body']}&revision={screening['revision']}"
+            body += f"&csrfmiddlewaretoken={client.cookies['csrftoken']}"
             status, headers, _ = client.request("POST", f"/screenings/{screening['pk']}/edit/", body)
-            return status == 302 and headers.get("Location") == f"/screenings/{screening['pk']}/", status
+            saved = status == 302 and headers.get("Location") == f"/screenings/{screening['pk']}/"
+            screening["revision"] += saved
+            return saved, status
 
         meter = CpuMeter(server.process.pid)
         load(clients, bare, args.warmup, meter)
@@ -529,7 +533,14 @@ def child_setup(args):
             )
             payload = {**eligible_payload(screening, **kwargs), "action": "evaluate"}
             fields += len(payload)
-            entry = {"pk": screening.pk, "variant": name, "verdict": verdict, "body": urlencode(payload)}
+            revision = payload.pop("revision")
+            entry = {
+                "pk": screening.pk,
+                "variant": name,
+                "verdict": verdict,
+                "body": urlencode(payload),
+                "revision": revision,
+            }
             screenings.append(entry)
             setup["all"].append({key: entry[key] for key in ("pk", "variant", "verdict")})
         setup["users"].append({"username": user.username, "screenings": screenings})
@@ -569,13 +580,17 @@ def queries_per_post(setup):
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from screening.models import Screening
+
     user, screening = setup["users"][0], setup["users"][0]["screenings"][0]
     client = Client(SERVER_NAME=HOST)
     client.force_login(get_user_model().objects.get(username=user["username"]))
     url, form = f"/screenings/{screening['pk']}/edit/", "application/x-www-form-urlencoded"
-    client.post(url, screening["body"], content_type=form)  # the first compiles the criteria, once per process
+    revision = Screening.objects.get(pk=screening["pk"]).revision
+    first = f"{screening['body']}&revision={revision}"
+    client.post(url, first, content_type=form)  # the first compiles the criteria, once per process
     with CaptureQueriesContext(connection) as captured:
-        response = client.post(url, screening["body"], content_type=form)
+        response = client.post(url, f"{screening['body']}&revision={revision + 1}", content_type=form)
     statements = [query["sql"].split(None, 1)[0].upper() for query in captured.captured_queries]
     kinds = Counter(statement for statement in statements if statement not in ("BEGIN", "COMMIT", "ROLLBACK"))
     return {

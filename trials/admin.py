@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin import ReadOnlyHistoryAdmin
 from screening.rules import RuleError
 from screening.rules.specs import RULE_TYPES
 from trials import services
@@ -62,7 +62,7 @@ class InvestigatorInline(admin.TabularInline):
 
 
 @admin.register(Trial)
-class TrialAdmin(SimpleHistoryAdmin):
+class TrialAdmin(ReadOnlyHistoryAdmin):
     list_display = ["nct_id", "brief_title", "overall_status", "last_update_posted"]
     search_fields = ["nct_id", "brief_title", "official_title"]
     inlines = [
@@ -184,7 +184,7 @@ class CriterionInline(admin.TabularInline):
 
 
 @admin.register(CriteriaVersion)
-class CriteriaVersionAdmin(SimpleHistoryAdmin):
+class CriteriaVersionAdmin(ReadOnlyHistoryAdmin):
     list_display = ["label", "trial", "status", "effective_date", "published_at", "derived_from"]
     list_filter = ["trial", "status"]
     readonly_fields = ["status", "effective_date", "published_at", "derived_from", "created_at"]
@@ -222,7 +222,7 @@ class CriteriaVersionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(SimpleHistoryAdmin):
+class CriterionAdmin(ReadOnlyHistoryAdmin):
     form = CriterionForm
     list_display = ["code", "summary", "kind", "category", "cohorts", "applies_to", "version"]
     list_display_links = ["code", "summary"]
@@ -273,14 +273,14 @@ class AnalyteUnitInline(admin.TabularInline):
 
 
 @admin.register(Analyte)
-class AnalyteAdmin(SimpleHistoryAdmin):
+class AnalyteAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "code", "abbreviation", "loinc", "canonical_unit", "possible_min", "possible_max"]
     search_fields = ["name", "code", "loinc"]
     inlines = [AnalyteUnitInline]
 
 
 @admin.register(DrugClass)
-class DrugClassAdmin(SimpleHistoryAdmin):
+class DrugClassAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "code", "therapy_kind", "systemic_use_only", "word_list"]
     list_filter = ["therapy_kind", "systemic_use_only"]
     search_fields = ["name", "code", "synonyms"]
@@ -291,7 +291,7 @@ class DrugClassAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Regimen)
-class RegimenAdmin(SimpleHistoryAdmin):
+class RegimenAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "description", "drug_list"]
     search_fields = ["name", "synonyms", "description"]
     filter_horizontal = ["drugs"]
@@ -305,7 +305,7 @@ class RegimenAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Drug)
-class DrugAdmin(SimpleHistoryAdmin):
+class DrugAdmin(ReadOnlyHistoryAdmin):
     list_display = ["generic_name", "brand_list", "class_list"]
     list_filter = ["classes"]
     search_fields = ["generic_name", "synonyms", "brand_names"]
