@@ -744,27 +744,6 @@ class SignForm(forms.Form):
     )
 
 
-class EnrollmentChangeForm(forms.Form):
-    """A recorded enrollment outcome changes only with the reason, which the audit trail keeps."""
-
-    outcome = forms.ChoiceField(
-        choices=Screening.Enrollment.choices,
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-        label="New outcome",
-    )
-    reason = forms.CharField(
-        required=False,
-        max_length=300,
-        help_text="Required when not enrolled.",
-        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
-    )
-    change_reason = forms.CharField(
-        max_length=300,
-        label="Why it changes",
-        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
-    )
-
-
 class EnrollmentForm(forms.Form):
     outcome = forms.ChoiceField(
         choices=Screening.Enrollment.choices,
@@ -775,5 +754,15 @@ class EnrollmentForm(forms.Form):
         required=False,
         max_length=300,
         help_text="Required when not enrolled.",
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+
+
+class EnrollmentChangeForm(EnrollmentForm):
+    """A recorded enrollment outcome changes only with the reason, which the audit trail keeps."""
+
+    change_reason = forms.CharField(
+        max_length=300,
+        label="Why it changes",
         widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
     )
