@@ -76,21 +76,30 @@ def _chart(series, height=120):
 @permission_required("screening.view_screen_fail_log", raise_exception=True)
 @require_GET
 def screen_fail_log_export(request, file_format):
-    identified = request.GET.get("identified") == "1"
-    if identified and not request.user.has_perm("screening.export_identified"):
-        raise PermissionDenied("Only administrators may export identified data.")
+    """De-identified for anyone who reads the log; a limited or identified data set only for administrators, and each
+    such export is recorded: who, when, which data set, which filters."""
+    data_set = (
+        exports.IDENTIFIED
+        if request.GET.get("identified") == "1"
+        else exports.LIMITED
+        if request.GET.get("limited") == "1"
+        else exports.DEIDENTIFIED
+    )
+    if data_set != exports.DEIDENTIFIED and not request.user.has_perm("screening.export_identified"):
+        raise PermissionDenied("Only administrators may export a limited or identified data set.")
     _, filters = _filters(request)
     screenings = log.with_rows(log.log_screenings(filters=filters)).select_related("criteria_version")
-    header = exports.columns(identified=identified)
-    rows = exports.export_rows(screenings, identified=identified)
-    if identified:
+    header = exports.columns(data_set)
+    rows = exports.export_rows(screenings, data_set=data_set)
+    if data_set != exports.DEIDENTIFIED:
         DataExport.objects.create(
             exported_by=request.user,
             file_format=file_format,
+            data_set=data_set,
             filters={k: str(v) for k, v in filters.items() if v not in (None, "")},
         )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    name = f"screen-fail-log-{'identified' if identified else 'deidentified'}-{stamp}.{file_format}"
+    name = f"screen-fail-log-{data_set}-{stamp}.{file_format}"
     if file_format == "csv":
         response = StreamingHttpResponse(exports.csv_lines(rows, header), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -101,3 +110,12 @@ def screen_fail_log_export(request, file_format):
         filename=name,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+@permission_required("screening.export_identified", raise_exception=True)
+@require_GET
+def identified_exports(request):
+    """The record of every limited or identified export: who took it, when, which data set and which filters."""
+    records = DataExport.objects.select_related("exported_by").order_by("-exported_at")
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "screening/exports.html", {"page": page})

@@ -281,7 +281,7 @@ class Lesion(models.Model):
         triggers = [ROWS_OF_SIGNED_SCREENING_ARE_LOCKED]
 
     def __str__(self):
-        return f"{self.size_mm} mm ({self.get_method_display()})"
+        return f"{self.size_mm.normalize():f} mm ({self.get_method_display()})"
 
 
 class Signature(models.Model):
@@ -311,11 +311,16 @@ class Signature(models.Model):
 
 
 class DataExport(models.Model):
-    """An export of identified data: who took it, when, and which filters chose the rows."""
+    """An export of identified or limited data: who took it, when, which data set, and which filters chose the rows."""
 
     exported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     exported_at = models.DateTimeField(auto_now_add=True)
     file_format = models.CharField(max_length=4)
+    data_set = models.CharField(
+        max_length=12,
+        choices=[("identified", "Identified"), ("limited", "Limited data set (months, exact ages)")],
+        default="identified",
+    )
     filters = models.JSONField(default=dict)
     history = HistoricalRecords()
 

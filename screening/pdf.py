@@ -1,16 +1,40 @@
-"""The PDF eligibility report: a Django template rendered by WeasyPrint. Plain function, testable without Celery."""
+"""The PDF eligibility report and the audit trail PDF: Django templates rendered by WeasyPrint. Plain functions,
+testable without Celery. WeasyPrint fetches nothing but the app's own static files."""
 
+import logging
 from pathlib import Path
 
 from django.template.loader import render_to_string
 from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher
 
 from screening.facts import derived_labs
 from screening.signing import verify
 from trials.ruleset import ruleset_for_version
 
 CONTENT_TYPE = "application/pdf"
-STYLESHEET = CSS(filename=Path(__file__).resolve().parents[1] / "static" / "css" / "report.css")
+STATIC_DIR = (Path(__file__).resolve().parents[1] / "static").resolve()
+STYLESHEET = CSS(filename=STATIC_DIR / "css" / "report.css")
+logger = logging.getLogger(__name__)
+
+
+class StaticFilesOnly(URLFetcher):
+    """Lets WeasyPrint read the app's own static files and nothing else: no web address, no other file, so that text
+    which reached a report can never make the server fetch anything. A refusal is logged; the PDF is made without."""
+
+    def fetch(self, url, headers=None):
+        if url.startswith("file://"):
+            path = Path(url.removeprefix("file://").split("?")[0]).resolve()
+            if path.is_relative_to(STATIC_DIR):
+                return super().fetch(url, headers)
+        logger.warning("PDF rendering refused to fetch %s: only the app's static files may be read", url)
+        raise ValueError(f"{url} is not one of the app's static files")
+
+
+def html_to_pdf(html):
+    return HTML(string=html, url_fetcher=StaticFilesOnly(), base_url=STATIC_DIR.as_uri() + "/").write_pdf(
+        stylesheets=[STYLESHEET]
+    )
 
 
 def report_context(screening, *, generated_by, generated_at):
@@ -49,6 +73,20 @@ def render_report(screening, *, generated_by, generated_at):
     html = render_to_string(
         "screening/report.html", report_context(screening, generated_by=generated_by, generated_at=generated_at)
     )
-    pdf = HTML(string=html).write_pdf(stylesheets=[STYLESHEET])
     filename = f"eligibility-{screening.number}-{generated_at:%Y%m%d-%H%M%S}.pdf"
-    return filename, CONTENT_TYPE, pdf
+    return filename, CONTENT_TYPE, html_to_pdf(html)
+
+
+def render_audit_trail(screening, entries, *, verification, generated_by, generated_at):
+    """The audit trail of a screening as a PDF for the monitor's file."""
+    html = render_to_string(
+        "screening/audit_report.html",
+        {
+            "screening": screening,
+            "entries": entries,
+            "verification": verification,
+            "generated_by": generated_by.get_full_name() or generated_by.get_username(),
+            "generated_at": generated_at,
+        },
+    )
+    return html_to_pdf(html)

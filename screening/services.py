@@ -43,7 +43,7 @@ def screening_start(*, candidate, trial, cohort, screening_date, coordinator, co
         message = f"{trial.nct_id} has no active criteria version; an administrator must publish one."
         raise ValidationError(message) from None
     candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
-    screening = Screening.objects.create(
+    screening = Screening(
         candidate=candidate,
         number=f"{candidate.screening_number}-{candidate.screenings.count() + 1}",
         trial=trial,
@@ -53,6 +53,9 @@ def screening_start(*, candidate, trial, cohort, screening_date, coordinator, co
         coordinator=coordinator,
         corrects=corrects,
     )
+    if corrects is not None:
+        screening._change_reason = f"Correction of the signed screening {corrects.number}"
+    screening.save()
     if copy_from is not None:
         _copy_history(copy_from, screening, everything=corrects is not None)
     return screening
@@ -261,6 +264,7 @@ def screening_evaluate(*, screening):
     current = _lock_unsigned(screening)
     screening = Screening.objects.select_related("candidate", "criteria_version").get(pk=screening.pk)
     screening.revision = current + 1
+    screening._change_reason = "Evaluated again against its criteria version"
     return screening, _evaluate(screening, _stored_rows(screening))
 
 

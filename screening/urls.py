@@ -15,10 +15,13 @@ urlpatterns = [
     path("<int:pk>/enrollment/", views.screening_enrollment, name="enrollment"),
     path("<int:pk>/correct/", views.screening_correct, name="correct"),
     path("<int:pk>/audit/", views.screening_audit, name="audit"),
+    path("<int:pk>/audit.csv", views.screening_audit_export, {"file_format": "csv"}, name="audit_csv"),
+    path("<int:pk>/audit.pdf", views.screening_audit_export, {"file_format": "pdf"}, name="audit_pdf"),
     path("<int:pk>/reports/", views.report_create, name="report_create"),
     path("reports/<int:report_id>/status/", views.report_status, name="report_status"),
     path("reports/<int:report_id>/download/", views.report_download, name="report_download"),
     path("log/", log_views.screen_fail_log, name="log"),
     path("log/export.csv", log_views.screen_fail_log_export, {"file_format": "csv"}, name="log_export_csv"),
     path("log/export.xlsx", log_views.screen_fail_log_export, {"file_format": "xlsx"}, name="log_export_xlsx"),
+    path("log/exports/", log_views.identified_exports, name="identified_exports"),
 ]

@@ -1,3 +1,5 @@
+import datetime
+
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -6,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients.selectors import candidate_search
-from screening import reports, selectors, services
+from screening import exports, reports, selectors, services
 from screening.audit import audit_entries, changes_since
 from screening.facts import derived_labs
 from screening.forms import (
@@ -21,6 +24,7 @@ from screening.forms import (
     input_anchor,
 )
 from screening.models import PriorTherapy, Report, Screening
+from screening.pdf import CONTENT_TYPE, render_audit_trail
 from screening.signing import record_hash, verify
 from trials.ruleset import ruleset_for_version, screening_form_vocabulary
 from trials.selectors import trials_open_for_screening
@@ -244,10 +248,51 @@ def screening_audit(request, pk):
     screening = _screening_or_404(selectors.screening_with_outcomes, pk)
     context = {
         "screening": screening,
-        "entries": audit_entries(screening),
+        "entries": audit_entries(screening, user=request.user),
         "verification": verify(screening) if screening.is_signed else None,
     }
     return render(request, "screening/audit.html", context)
+
+
+AUDIT_COLUMNS = ["when_utc", "when_site_time", "who", "role", "action", "what", "field", "old", "new", "why"]
+
+
+@permission_required("screening.view_audit_trail", raise_exception=True)
+@require_GET
+def screening_audit_export(request, pk, file_format):
+    """The audit trail as a monitor takes it away: CSV (one line per changed field) or PDF."""
+    screening = _screening_or_404(selectors.screening_with_outcomes, pk)
+    entries = audit_entries(screening, user=request.user)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    name = f"audit-trail-{screening.number}-{stamp}.{file_format}"
+    if file_format == "pdf":
+        pdf = render_audit_trail(
+            screening,
+            entries,
+            verification=verify(screening) if screening.is_signed else None,
+            generated_by=request.user,
+            generated_at=timezone.now(),
+        )
+        response = HttpResponse(pdf, content_type=CONTENT_TYPE)
+    else:
+        response = HttpResponse(
+            "".join(exports.csv_lines(_audit_rows(entries), AUDIT_COLUMNS)), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _audit_rows(entries):
+    utc = datetime.UTC
+    for entry in entries:
+        when = [
+            entry["when"].astimezone(utc).strftime("%Y-%m-%d %H:%M:%S"),
+            timezone.localtime(entry["when"]).strftime("%Y-%m-%d %H:%M:%S"),
+        ]
+        who = [entry["who"], entry["role"], entry["action"], f"{entry['kind']}: {entry['object']}"]
+        for label, old, new in entry["changes"] or [("", "", "")]:
+            yield [exports.neutralised(value) for value in (*when, *who, label, old, new, entry["why"])]
 
 
 def _add_service_errors(form, error):

@@ -66,7 +66,7 @@ def test_investigators_read_the_trail_of_a_screening(client_for, investigator, h
     assert "Screening changed" in page
     assert "Signature created" in page
     assert "Coordinator Tester" in page
-    assert "<del>68.0</del> → 70.0" in page
+    assert "<del>68</del> → 70" in page
     assert "UTC" in page
 
 
@@ -101,10 +101,99 @@ def test_saving_again_without_changes_adds_nothing_to_the_trail(client_for, coor
     client.post(url, payload)
     before = [model.history.count() for model in ROW_MODELS]
     assert all(before)
-    client.post(url, payload)
+    payload["revision"] = Screening.objects.get(pk=screening.pk).revision  # the form as reopened after the save
+    assert client.post(url, payload).status_code == 302
     assert [model.history.count() for model in ROW_MODELS] == before
     client.post(
         url, eligible_payload(screening, medications=[{"name": "Dilantin", "active": True}]) | {"action": "save"}
     )
     assert Medication.history.filter(screening_id=screening.pk, history_type="-").count() == 1
     assert screening.medications.get().name == "Dilantin"
+
+
+# The trail as a monitor reads it
+
+
+def entries_of(screening, user):
+    from screening.audit import audit_entries
+
+    return audit_entries(screening, user=user)
+
+
+def lines(entries, kind):
+    return [(label, old, new) for entry in entries if entry["kind"] == kind for label, old, new in entry["changes"]]
+
+
+def test_each_change_reads_as_the_form_shows_it(history, investigator, coordinator):
+    entries = entries_of(history, investigator)
+    changed = [e for e in entries if e["kind"] == "Screening" and e["action"] == "changed"]
+    assert ("Weight (kg)", "68", "70") in [c for e in changed for c in e["changes"]]
+    assert any(e["who"] == "Coordinator Tester" and e["role"] == "Research coordinator" for e in changed)
+    created = next(e for e in entries if e["kind"] == "Screening" and e["action"] == "created")
+    assert ("Cohort", "", "Phase I") in created["changes"]  # a choice by its label
+    assert ("Coordinator", "", "Coordinator Tester") in created["changes"]  # a person by name, never an id
+    assert ("Melanoma stage", "", "Stage IV") in lines(entries, "Screening")  # an answer by its question
+    labs = [e for e in entries if e["kind"] == "Lab"]
+    assert {e["object"] for e in labs} >= {"Absolute neutrophil count"}
+    assert ("Value", "3.1", "") in lines(entries, "Lab")  # the row saved first, replaced by the next save
+    assert ("Value", "", "2.4") in lines(entries, "Lab")
+    signed = next(e for e in entries if e["kind"] == "Signature")
+    assert ("Meaning", "", "I confirm the candidate is eligible") in signed["changes"]
+    text = " ".join(f"{label} {old} {new}" for e in entries for label, old, new in e["changes"])
+    for bookkeeping in ("_id", "pending-", "Revision", "content_hash", "HMAC", "0.8000", "{'"):
+        assert bookkeeping not in text
+
+
+def test_nothing_that_did_not_change_is_listed(client_for, coordinator, investigator, history):
+    entries = entries_of(history, investigator)
+    for entry in entries:
+        assert entry["action"] != "changed" or entry["changes"], entry
+        for label, old, new in entry["changes"]:
+            assert old != new, (entry["kind"], label)
+
+
+def test_the_record_number_is_in_no_history_for_a_role_that_may_not_see_it(
+    client_for, coordinator, investigator, screening_for
+):
+    screening = screening_for(mrn="MRN-AUDIT-77")
+    assert "MRN-AUDIT-77" in str(entries_of(screening, coordinator))  # coordinators see it on the candidate page
+    assert "MRN-AUDIT-77" not in str(entries_of(screening, investigator))
+    for name in ("screening:audit", "screening:audit_csv", "screening:audit_pdf"):
+        response = client_for(investigator).get(reverse(name, args=[screening.pk]))
+        assert response.status_code == 200
+        assert b"MRN-AUDIT-77" not in response.content
+
+
+def test_reasons_are_kept_for_corrections_enrollment_changes_and_re_evaluations(
+    client_for, coordinator, investigator, history
+):
+    services.screening_record_enrollment(screening=history, outcome="enrolled", reason="", user=investigator)
+    services.screening_record_enrollment(
+        screening=history, outcome="declined", reason="", user=investigator, change_reason="Changed her mind"
+    )
+    correction = services.screening_start_correction(screening=history, coordinator=coordinator)
+    services.screening_evaluate(screening=correction)
+    reasons = {e["why"] for e in entries_of(history, investigator)} | {
+        e["why"] for e in entries_of(correction, investigator)
+    }
+    assert "Enrollment outcome changed: Changed her mind" in reasons
+    assert f"Correction of the signed screening {history.number}" in reasons
+    assert "Evaluated again against its criteria version" in reasons
+
+
+def test_the_trail_exports_as_csv_and_pdf(client_for, investigator, history):
+    import csv
+    import io
+
+    from screening.tests.test_reports import pdf_text
+
+    client = client_for(investigator)
+    csv_response = client.get(reverse("screening:audit_csv", args=[history.pk]))
+    rows = list(csv.DictReader(io.StringIO(csv_response.content.decode())))
+    assert rows[0].keys() >= {"when_utc", "when_site_time", "who", "role", "field", "old", "new", "why"}
+    assert any(row["field"] == "Weight (kg)" and row["old"] == "68" and row["new"] == "70" for row in rows)
+    pdf = client.get(reverse("screening:audit_pdf", args=[history.pk]))
+    assert pdf["Content-Type"] == "application/pdf"
+    text = pdf_text(pdf.content)
+    assert f"Audit trail · {history.number}" in text
+    assert "Weight (kg): 68 → 70" in text
