@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST_PORT ?= 127.0.0.1:8000
+# manage.py, wsgi, asgi and the Celery app default to production settings; the targets here run development ones.
+DJANGO_SETTINGS_MODULE ?= config.settings.base
+export DJANGO_SETTINGS_MODULE
 
 .PHONY: run test checks bench clean
 

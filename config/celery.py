@@ -1,8 +1,10 @@
+"""Production settings unless told otherwise, as in config/wsgi.py."""
+
 import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("trialscreen")
 app.config_from_object("django.conf:settings", namespace="CELERY")

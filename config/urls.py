@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.urls import include, path
 
+from accounts import views as account_views
 from trials import views as trial_views
 
 admin.site.site_header = "trialscreen administration"
@@ -21,8 +22,10 @@ urlpatterns = [
     path("", trial_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
     path("trials/", include("trials.urls")),
     path("screenings/", include("screening.urls")),
     path("candidates/", include("patients.urls")),
+    path("admin/password_change/", account_views.admin_password_change),
     path("admin/", admin.site.urls),
 ]

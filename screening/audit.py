@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from patients.models import Candidate
+from patients.visibility import candidate_fields_hidden_from
 from screening.models import BloodPressureReading, LabValue, Lesion, Medication, PriorTherapy, Screening, Signature
 from screening.rules import facts as F
 from trials.roles import roles_of
@@ -23,9 +24,6 @@ ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 # Bookkeeping a monitor does not read: keys, timestamps the trail shows anyway, counters, the signature's MAC, and the
 # analyte of a lab row (the row is named after it).
 NOT_SHOWN = {"id", "screening", "created_at", "updated_at", "revision", "content_hash", "key_id", "signer", "analyte"}
-
-# model label -> field -> the permission a user needs to see it (the same rule as on the candidate page).
-RESTRICTED = {"patients.Candidate": {"mrn": "patients.view_identifiers"}}
 
 SOURCES = (
     ("Candidate", Candidate, "id"),
@@ -41,12 +39,7 @@ SOURCES = (
 
 def audit_entries(screening, *, user):
     """Every recorded create, change and delete for the screening, oldest first, in words."""
-    hidden = {
-        name
-        for label, fields in RESTRICTED.items()
-        for name, permission in fields.items()
-        if not user.has_perm(permission)
-    }
+    hidden_of_candidate = candidate_fields_hidden_from(user)
     questions = {
         code: text for code, (text, _) in ruleset_for_version(screening.criteria_version).attestations().items()
     }
@@ -56,6 +49,7 @@ def audit_entries(screening, *, user):
         records = (
             model.history.filter(**{key: owner}).select_related("history_user").order_by("history_date", "history_id")
         )
+        hidden = hidden_of_candidate if model is Candidate else set()
         fields = [f for f in model._meta.concrete_fields if f.name not in NOT_SHOWN and f.name not in hidden]
         previous = {}
         for record in records:

@@ -3,6 +3,7 @@ testable without Celery. WeasyPrint fetches nothing but the app's own static fil
 
 import logging
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from django.template.loader import render_to_string
 from weasyprint import CSS, HTML
@@ -23,10 +24,12 @@ class StaticFilesOnly(URLFetcher):
     which reached a report can never make the server fetch anything. A refusal is logged; the PDF is made without."""
 
     def fetch(self, url, headers=None):
-        if url.startswith("file://"):
-            path = Path(url.removeprefix("file://").split("?")[0]).resolve()
-            if path.is_relative_to(STATIC_DIR):
-                return super().fetch(url, headers)
+        parts = urlsplit(url)
+        if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+            # As the fetcher will read it: percent-escapes decoded, "..", and links followed.
+            path = Path(unquote(parts.path)).resolve()
+            if path.is_relative_to(STATIC_DIR) and path.is_file():
+                return super().fetch(path.as_uri(), headers)
         logger.warning("PDF rendering refused to fetch %s: only the app's static files may be read", url)
         raise ValueError(f"{url} is not one of the app's static files")
 

@@ -1,16 +1,16 @@
 import datetime
 
-from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.lockout import password_attempt_failed, password_attempt_refused
+from config.middleware import not_user_activity
 from patients.selectors import candidate_search
 from screening import exports, reports, selectors, services
 from screening.audit import audit_entries, changes_since
@@ -109,7 +109,7 @@ def _stale_edit(request, screening, ruleset, analytes, stale):
         "screening": screening,
         "entry": entry,
         "stale": True,
-        "changed_since": changes_since(screening, stale.opened),
+        "changed_since": changes_since(screening, stale.opened, user=request.user),
     }
     return render(request, "screening/edit.html", context, status=409)
 
@@ -173,12 +173,9 @@ def screening_sign(request, pk):
         return redirect("screening:detail", pk=screening.pk)
     form = SignForm(request.POST or None, initial={"reviewed": record_hash(screening)})
     if request.method == "POST" and form.is_valid():
-        # Re-entering the password counts as a login attempt: django-axes counts the wrong ones and, at its limit,
-        # locks the account here and at the login page alike (AxesMiddleware answers with the locked-out page).
-        credentials = {"username": request.user.get_username()}
-        if not AxesProxyHandler.is_allowed(request, credentials):
-            request.axes_locked_out, request.axes_credentials = True, credentials
-            return HttpResponseForbidden()
+        # Re-entering the password counts as a login attempt: locked here and at the login page alike.
+        if refused := password_attempt_refused(request):
+            return refused
         try:
             services.screening_sign(
                 screening=screening,
@@ -190,7 +187,7 @@ def screening_sign(request, pk):
             )
         except ValidationError as error:
             if "password" in getattr(error, "error_dict", {}):
-                user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+                password_attempt_failed(request, sender=__name__)
             # What is shown now is what a new attempt would sign.
             screening = _screening_or_404(selectors.screening_with_outcomes, pk)
             data = request.POST.copy()
@@ -356,6 +353,7 @@ def report_create(request, pk):
     return redirect(f"{reverse('screening:detail', args=[screening.pk])}#reports")
 
 
+@not_user_activity
 @permission_required("screening.view_screening", raise_exception=True)
 @require_GET
 def report_status(request, report_id):

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "axes",
     "csp",
+    "accounts",
     "trials",
     "patients",
     "screening",
@@ -49,7 +50,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.NoStoreForAuthenticatedUsersMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "config.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -112,9 +113,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions end after 30 minutes without a request: activity pushes the expiry forward, writing the session at most
-# once a minute (config.middleware.SessionIdleTimeoutMiddleware).
+# Sessions end after 30 minutes without a request from the user (a page polling by itself does not count): activity
+# pushes the expiry forward, writing the session at most once a minute (config.middleware.SessionIdleTimeoutMiddleware).
 SESSION_COOKIE_AGE = 30 * 60
+SESSION_REFRESH_EVERY_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,16 +1,18 @@
 import re
 import time
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
 from config.middleware import SESSION_REFRESHED_AT
 from conftest import PASSWORD
+from screening.models import Report
 
 PUBLIC_URL_NAMES = {"login", "admin:login", "healthz"}
 SAMPLE_VALUES = {"int": "1", "str": "NCT00349206", "slug": "sample", "path": "sample", "uuid": "0" * 32}
@@ -129,6 +131,82 @@ def test_requests_within_a_minute_do_not_write_the_session(client_for, coordinat
     idle_for(client, 1)
     client.get(reverse("home"))
     assert Session.objects.get(pk=key).expire_date > timezone.now() + timedelta(minutes=29)
+
+
+@pytest.fixture
+def queued_report(screening_for, coordinator):
+    screening = screening_for()
+    return Report.objects.create(screening=screening, requested_by=coordinator, status=Report.Status.QUEUED)
+
+
+def poll(client, report, page="/"):
+    """What htmx sends for the result page's report row, every 2 s."""
+    return client.get(
+        reverse("screening:report_status", args=[report.pk]),
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}"},
+    )
+
+
+def test_polling_a_report_does_not_keep_the_session_alive(client_for, coordinator, queued_report):
+    client = client_for(coordinator)
+    key = idle_for(client, 29)
+    expiry = Session.objects.get(pk=key).expire_date
+    for _ in range(3):
+        assert poll(client, queued_report).status_code == 200
+    assert Session.objects.get(pk=key).expire_date == expiry
+    assert client.get(reverse("home")).status_code == 200  # what the user does still counts
+    assert Session.objects.get(pk=key).expire_date > timezone.now() + timedelta(minutes=29)
+
+
+def login_and_next(url):
+    parts = urlsplit(url)
+    return parts.path, parse_qs(parts.query)["next"][0]
+
+
+def test_a_poll_after_the_session_ended_takes_the_page_to_the_login(client_for, coordinator, queued_report):
+    client = client_for(coordinator)
+    key = idle_for(client, 0)
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    page = f"/screenings/{queued_report.screening.pk}/?tab=reports"
+    response = poll(client, queued_report, page)
+    assert response.status_code == 401
+    assert login_and_next(response["HX-Redirect"]) == (reverse("login"), page)
+    assert coordinator.username not in response.content.decode()
+
+
+def test_an_htmx_request_from_another_site_is_sent_to_the_login_with_no_way_back(db, client, queued_report):
+    response = client.get(
+        reverse("screening:report_status", args=[queued_report.pk]),
+        headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/phish"},
+    )
+    assert response.status_code == 401
+    assert login_and_next(response["HX-Redirect"]) == (reverse("login"), "/")
+
+
+def test_a_plain_request_after_the_session_ended_is_redirected_as_before(db, client, queued_report):
+    response = client.get(reverse("screening:report_status", args=[queued_report.pk]))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+POLLING = re.compile(r"""hx-get="\{% url '([\w:]+)'[^"]*"[^>]*hx-trigger="every """)
+
+
+def test_every_polling_element_calls_a_view_that_is_not_user_activity():
+    """A page that asks the server by itself must not keep the session alive: each polled view is marked."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    polled = {
+        name
+        for path in Path(settings.BASE_DIR, "templates").rglob("*.html")
+        for name in POLLING.findall(path.read_text())
+    }
+    assert polled == {"screening:report_status"}  # the scan sees the report row
+    for name in polled:
+        view = resolve(reverse(name, args=[1])).func
+        assert getattr(view, "not_user_activity", False), name
 
 
 def test_an_expired_form_gets_a_readable_page(db):

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -73,6 +74,41 @@ def test_production_requires_a_secret_key():
     result = run_django("", **env)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+ENTRY_POINTS = {
+    "manage.py": [sys.executable, "manage.py", "check"],
+    "wsgi": [sys.executable, "-c", "import config.wsgi"],
+    "asgi": [sys.executable, "-c", "import config.asgi"],
+    "celery worker": [str(Path(sys.executable).with_name("celery")), "-A", "config", "worker", "--pool", "solo"],
+}
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_every_entry_point_without_settings_stops_at_the_missing_secret_key(entry_point):
+    """Forgetting DJANGO_SETTINGS_MODULE at deployment must not start the app on development settings with a
+    random per-process key (sessions and signatures that break at each restart): the default is production."""
+    unset = {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    env = {key: value for key, value in os.environ.items() if key not in unset} | {"ALLOWED_HOSTS": "screen.example"}
+    result = subprocess.run(
+        ENTRY_POINTS[entry_point], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+def test_the_entry_points_start_on_production_settings_when_configured():
+    unset = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    env = {key: value for key, value in os.environ.items() if key not in unset} | {
+        "ALLOWED_HOSTS": "screen.example.org",
+        "SECRET_KEY": "a" * 70,
+        "SIGNATURE_KEYS": "2026-12:" + "k" * 40,
+    }
+    code = "import config.wsgi; from django.conf import settings as s; print(s.SETTINGS_MODULE, s.DEBUG)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == ["config.settings.production", "False"], result.stderr
 
 
 def test_production_settings_pass_the_deployment_checklist():

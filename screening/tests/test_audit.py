@@ -1,6 +1,8 @@
 """Every create, change and delete of candidates, screenings, their entries, signatures and criteria is recorded:
 who, when (UTC), old and new values; investigators and administrators read it; nobody edits it in the app."""
 
+from datetime import UTC
+
 import pytest
 from django.urls import reverse
 
@@ -197,3 +199,31 @@ def test_the_trail_exports_as_csv_and_pdf(client_for, investigator, history):
     text = pdf_text(pdf.content)
     assert f"Audit trail · {history.number}" in text
     assert "Weight (kg): 68 → 70" in text
+
+
+def test_each_line_says_when_in_site_time_and_in_utc(client_for, investigator, history, settings):
+    from zoneinfo import ZoneInfo
+
+    page = client_for(investigator).get(reverse("screening:audit", args=[history.pk])).content.decode()
+    signed_at = history.signature.signed_at
+    site = signed_at.astimezone(ZoneInfo(settings.TIME_ZONE)).strftime("%Y-%m-%d %H:%M")
+    utc = signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    assert site != utc  # the site is not on UTC, so both must be there
+    assert f"{site}" in page
+    assert "site time" in page
+    assert f"{utc}" in page
+    assert " UTC" in page
+
+
+def test_rows_removed_and_the_candidate_read_in_words(client_for, coordinator, investigator, history):
+    # The lab row of the first save was replaced: the trail says it went, by the analyte's name.
+    deleted = [e for e in entries_of(history, investigator) if e["action"] == "deleted"]
+    assert any(e["kind"] == "Lab" and e["object"] == "Absolute neutrophil count" for e in deleted)
+    candidate = next(e for e in entries_of(history, investigator) if e["kind"] == "Candidate")
+    assert candidate["action"] == "created"
+    assert ("Sex", "", "Female") in candidate["changes"]
+    assert ("Date of birth", "", "1971-03-15") in candidate["changes"]
+    assert ("Created by", "", "Coordinator Tester") in candidate["changes"]
+    signature = next(e for e in entries_of(history, investigator) if e["kind"] == "Signature")
+    assert signature["who"] == "Investigator Tester"
+    assert signature["role"] == "Principal investigator"

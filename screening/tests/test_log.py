@@ -141,7 +141,7 @@ def test_log_queries_do_not_grow_with_rows(
         investigator_client.get(reverse("screening:log"))
 
 
-IDENTIFIERS = ("ZZ", "1960-06-01", "2026-03-10", "MRN")
+IDENTIFIERS = ("ZZ", "1960-06-01", "2026-03-10", "2026-03", "MRN")  # Safe Harbor: no date element finer than a year
 
 
 def test_csv_export_is_deidentified(investigator_client, hand_built):
@@ -152,7 +152,8 @@ def test_csv_export_is_deidentified(investigator_client, hand_built):
     assert len(rows) == 6
     assert "initials" not in rows[0]
     assert "mrn" not in rows[0]
-    assert {row["screening_month"] for row in rows} == {"2026-03", "2026-04", "2026-05"}
+    assert {row["screening_year"] for row in rows} == {"2026"}
+    assert {row["signed_year"] for row in rows} == {str(timezone.now().year), ""}
     assert {row["age_years"] for row in rows} == {"65"}
     for identifier in IDENTIFIERS:
         assert identifier not in text
@@ -165,7 +166,7 @@ def test_xlsx_export_is_deidentified(investigator_client, hand_built):
     response = investigator_client.get(reverse("screening:log_export_xlsx"), {"verdict": "ineligible"})
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
-    assert rows[0][:4] == ("screening_number", "candidate_number", "screening_month", "age_years")
+    assert rows[0][:4] == ("screening_number", "candidate_number", "screening_year", "age_years")
     assert len(rows) == 4
     flat = " ".join(str(value) for row in rows for value in row)
     for identifier in IDENTIFIERS:
