@@ -6,12 +6,15 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.test import Client
 from django.urls import reverse
 
+from config.tests.test_security import lockout_on
 from conftest import PASSWORD, make_user
 from trials import roles
 
 NEW_PASSWORD = "a-long-new-passphrase-for-the-site"
+lockout_on = lockout_on  # a fixture: django-axes on
 
 
 @pytest.fixture
@@ -60,11 +63,11 @@ def test_the_administrator_gives_an_account_its_role(client_for, administrator, 
 
 def test_the_role_choices_are_the_site_roles_only(client_for, administrator):
     Group.objects.create(name="Everything")
-    page = client_for(administrator).get(reverse("admin:auth_user_add")).content.decode()
-    add_form = client_for(administrator).get(reverse("admin:auth_user_change", args=[administrator.pk]))
-    choices = add_form.context["adminform"].form.fields["groups"].queryset
+    client = client_for(administrator)
+    assert "Everything" not in client.get(reverse("admin:auth_user_add")).content.decode()
+    change_page = client.get(reverse("admin:auth_user_change", args=[administrator.pk]))
+    choices = change_page.context["adminform"].form.fields["groups"].queryset
     assert sorted(choices.values_list("name", flat=True)) == sorted(roles.ALL_ROLES)
-    assert "Everything" not in page
 
 
 def test_the_administrator_cannot_make_a_superuser_or_grant_a_permission(client_for, administrator, django_user_model):
@@ -107,14 +110,11 @@ def test_a_superuser_still_grants_anything(client_for, superuser, django_user_mo
     assert newcomer.is_superuser
 
 
-def test_the_administrator_unlocks_a_locked_out_account(client_for, administrator, settings, client, coordinator):
-    settings.AXES_ENABLED = True
+def test_the_administrator_unlocks_a_locked_out_account(lockout_on, administrator, client, coordinator):
     for _ in range(5):
         client.post("/accounts/login/", {"username": "coordinator", "password": "wrong"})
     assert client.post("/accounts/login/", {"username": "coordinator", "password": PASSWORD}).status_code == 429
     attempt = AccessAttempt.objects.get(username="coordinator")
-
-    from django.test import Client
 
     admin_client = Client()
     admin_client.force_login(administrator)

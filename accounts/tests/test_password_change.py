@@ -5,15 +5,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from config.tests.test_security import WRONG, assert_locked_out_page, log_in
+from config.tests.test_security import WRONG, assert_locked_out_page, lockout_on, log_in
 from conftest import PASSWORD
 
 NEW_PASSWORD = "a-long-new-passphrase-for-the-site"
-
-
-@pytest.fixture
-def lockout_on(settings):
-    settings.AXES_ENABLED = True
+lockout_on = lockout_on  # a fixture: django-axes on
 
 
 def change_password(client, old, new=NEW_PASSWORD):
