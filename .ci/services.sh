@@ -49,6 +49,37 @@ pdf_libraries() {
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
+# Queued report messages must outlive a restart: an append-only file, flushed every second (the app's sweeper sends
+# again whatever a crash within that second loses).
+start_redis() {
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --pidfile "$STATE_DIR/redis.pid" \
+    --logfile "$STATE_DIR/redis.log" --dir "$STATE_DIR" --save '' --appendonly yes --appendfsync everysec
+  wait_for Redis redis_running
+  log "started Redis"
+}
+
+postgres_version() { ls /usr/lib/postgresql | sort -V | tail -n 1; }
+
+# For the fault tests: stop or start one service that `up` made ready, as an outage or a restart would.
+stop_service() {
+  case "$1" in
+    redis) redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
+      for _ in $(seq 1 60); do redis_running || { log "stopped Redis"; return 0; }; sleep 0.1; done
+      log "Redis did not stop"; return 1 ;;
+    postgresql) pg_ctlcluster "$(postgres_version)" main stop -m fast && log "stopped PostgreSQL" ;;
+    *) echo "usage: $0 stop|start redis|postgresql" >&2; exit 2 ;;
+  esac
+}
+
+start_service() {
+  mkdir -p "$STATE_DIR"
+  case "$1" in
+    redis) redis_running || start_redis ;;
+    postgresql) postgres_running || { pg_ctlcluster "$(postgres_version)" main start && wait_for PostgreSQL postgres_running && log "started PostgreSQL"; } ;;
+    *) echo "usage: $0 stop|start redis|postgresql" >&2; exit 2 ;;
+  esac
+}
+
 up() {
   mkdir -p "$STATE_DIR"
   touch "$STARTED"  # never emptied here: another run may have started the services and will stop them
@@ -61,7 +92,7 @@ up() {
 
   if ! postgres_running; then
     local version
-    version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+    version=$(postgres_version)
     if ! pg_lsclusters -h | awk '{print $1, $2}' | grep -qx "$version main"; then
       pg_createcluster "$version" main --port "$PG_PORT" >/dev/null
     fi
@@ -89,11 +120,8 @@ SQL
   fi
 
   if ! redis_running; then
-    redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --pidfile "$STATE_DIR/redis.pid" \
-      --logfile "$STATE_DIR/redis.log" --dir "$STATE_DIR" --save '' --appendonly no
+    start_redis
     echo "redis" >>"$STARTED"
-    wait_for Redis redis_running
-    log "started Redis"
   fi
 
   cat >"$STATE_DIR/env" <<ENV
@@ -117,5 +145,7 @@ case "${1:-}" in
   up) up ;;
   pdf-libraries) pdf_libraries ;;
   down) down ;;
-  *) echo "usage: $0 up|down|pdf-libraries" >&2; exit 2 ;;
+  stop) stop_service "${2:-}" ;;
+  start) start_service "${2:-}" ;;
+  *) echo "usage: $0 up|down|pdf-libraries|stop SERVICE|start SERVICE" >&2; exit 2 ;;
 esac

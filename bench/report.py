@@ -18,13 +18,22 @@ in this order and in this process (Django set up against the bench database, fil
   the database polled every 5 ms until the report is done. Before each, the finished reports' content hash is
   cleared so that every one is rendered rather than reusing the previous file; 10 more then measure the reuse path.
 
-The worker is stopped and the database dropped at the end, also on error or SIGTERM. Exit status 1 if a report
-fails or takes longer than 60 s, 2 if DATABASE_URL is not PostgreSQL or REDIS_URL is unset; missing a target only
-shows in the summary. The last line printed is one JSON object:
-{"render_median_ms": ..., "floor_median_ms": ..., "e2e_median_ms": ...}.
+- throughput: a second worker process joins (2 in all, as `--concurrency 2` would give) and 200 reports are
+  requested at once; reports per second from the first request to the last done. The bench database has a trigger
+  that blanks each finished report's content hash, so that every one of them is rendered (no reuse);
+- recovery: beat starts (the sweeper, every REPORT_SWEEP_SECONDS as in production), Redis is stopped through
+  `.ci/services.sh stop redis`, 20 reports are requested (each request returns at once; the rows wait as the
+  outbox), Redis is started again, and the time from then until all 20 are done (each rendered, by the 2 workers)
+  is the recovery time.
+
+The workers and beat are stopped and the database dropped at the end, also on error or SIGTERM. Exit status 1 if a
+report fails or takes longer than 60 s, 2 if DATABASE_URL is not PostgreSQL or REDIS_URL is unset; missing a target
+only shows in the summary. The last line printed is one JSON object:
+{"render_median_ms": ..., "floor_median_ms": ..., "e2e_median_ms": ..., "reports_per_s": ..., "recovery_s": ...}.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -44,6 +53,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "trialscreen_bench_report"
 REPORTS = 50
 REUSE_REPORTS = 10
+THROUGHPUT_REPORTS = 200
+OUTAGE_REPORTS = 20
 TARGET_RENDER_MS = 500
 TARGET_E2E_MS = 2000
 POLL_SECONDS = 0.005
@@ -77,8 +88,9 @@ def run(args, database_url, tmp):
     started = time.perf_counter()
     media_root = tmp / "media"
     media_root.mkdir()
-    env = bench_environment(database_url, media_root)
-    worker = None
+    queue = f"trialscreen-bench-report-{uuid.uuid4().hex[:12]}"
+    env = bench_environment(database_url, media_root, queue)
+    workers = []
     create_database(database_url, BENCH_DB)
     try:
         step("migrate", [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
@@ -95,24 +107,27 @@ def run(args, database_url, tmp):
         render = time_render(screening, coordinator, args.reports)
         floor = time_floor(args.reports)
 
-        queue = f"trialscreen-bench-report-{uuid.uuid4().hex[:12]}"
-        from config.celery import app
-
-        app.conf.task_default_queue = queue  # before the first message: .delay() sends there, as the app sends it
         worker = Worker(env, queue, args.pool, tmp / "worker.log")
+        workers.append(worker)
         e2e = time_end_to_end(screening, coordinator, args.reports, worker)
+        workers.append(Worker(env, queue, args.pool, tmp / "worker-2.log"))
+        workers[-1].wait_ready()
+        with every_report_rendered(screening):
+            throughput = time_throughput(screening, coordinator, workers)
+            workers.append(Beat(env, queue, tmp))
+            recovery = time_recovery(screening, coordinator, workers)
     finally:
-        if worker is not None:
-            worker.stop()
+        for process in workers:
+            process.stop()
         if "django" in sys.modules:
             from django.db import connections
 
             connections.close_all()
         drop_database(database_url, BENCH_DB)
-    return report(args, render, floor, e2e, worker, time.perf_counter() - started)
+    return report(args, render, floor, e2e, throughput, recovery, worker, time.perf_counter() - started)
 
 
-def report(args, render, floor, e2e, worker, elapsed):
+def report(args, render, floor, e2e, throughput, recovery, worker, elapsed):
     def line(name, times):
         return (
             f"{name:44}{len(times):>4}{statistics.median(times):>10.1f}{percentile(times, 90):>10.1f}"
@@ -141,7 +156,19 @@ def report(args, render, floor, e2e, worker, elapsed):
         f"of {floor_median:.0f} ms). End-to-end median {e2e_median:.0f} ms: target < {TARGET_E2E_MS} ms "
         f"{'met' if e2e_median < TARGET_E2E_MS else 'MISSED'}. Whole run {elapsed:.0f} s."
     )
-    figures = {"render_median_ms": render_median, "floor_median_ms": floor_median, "e2e_median_ms": e2e_median}
+    print(
+        f"Throughput: {throughput['count']} reports, every one rendered, with 2 worker processes in "
+        f"{throughput['seconds']:.1f} s: {throughput['per_s']:.1f} reports/s. Recovery: {recovery['count']} reports "
+        f"requested with Redis down (each request {recovery['request_ms_max']:.0f} ms at most, none failed); all done "
+        f"{recovery['seconds']:.1f} s after Redis was back (sweeper every {recovery['sweep_seconds']:g} s)."
+    )
+    figures = {
+        "render_median_ms": render_median,
+        "floor_median_ms": floor_median,
+        "e2e_median_ms": e2e_median,
+        "reports_per_s": throughput["per_s"],
+        "recovery_s": recovery["seconds"],
+    }
     print(json.dumps({key: round(value, 1) for key, value in figures.items()}))
     return 0
 
@@ -263,7 +290,96 @@ def time_end_to_end(screening, user, count, worker):
     return {"times": times, "queue": queue, "task": task, "reuse": reuse, "cold": cold}
 
 
-# The database and the worker.
+def wait_all_done(report_ids, began, workers):
+    from screening.models import Report
+
+    while True:
+        statuses = dict(Report.objects.filter(pk__in=report_ids).values_list("pk", "status"))
+        failed = [pk for pk, status in statuses.items() if status == Report.Status.FAILED]
+        if failed:
+            raise SystemExit(f"bench/report.py: reports {failed} failed\n{workers[0].output()}")
+        if all(status == Report.Status.DONE for status in statuses.values()):
+            return time.perf_counter() - began
+        if time.perf_counter() - began > REPORT_TIMEOUT * 3:
+            raise SystemExit(f"bench/report.py: reports not done after {REPORT_TIMEOUT * 3} s\n{workers[0].output()}")
+        for process in workers:
+            process.check_alive()
+        time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def every_report_rendered(screening):
+    """In the bench database only: a trigger blanks each finished report's content hash, so that no report reuses
+    another's file and every one is rendered."""
+    from django.db import connection
+
+    from screening.models import Report
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION bench_no_reuse() RETURNS trigger AS $$ BEGIN NEW.content_hash := ''; RETURN NEW; END $$ "
+            "LANGUAGE plpgsql; CREATE TRIGGER bench_no_reuse BEFORE UPDATE ON screening_report FOR EACH ROW "
+            "EXECUTE FUNCTION bench_no_reuse();"
+        )
+    Report.objects.filter(screening=screening).update(content_hash="")  # nor a file of the runs before
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER bench_no_reuse ON screening_report; DROP FUNCTION bench_no_reuse();")
+
+
+def assert_each_rendered(ids):
+    from screening.models import Report
+
+    files = Report.objects.filter(pk__in=ids).values("file").distinct().count()
+    if files != len(ids):
+        raise SystemExit(f"bench/report.py: {len(ids)} reports made only {files} files: some were reused")
+
+
+def time_throughput(screening, user, workers):
+    from screening import reports
+
+    began = time.perf_counter()
+    ids = [reports.report_request(screening=screening, user=user).pk for _ in range(THROUGHPUT_REPORTS)]
+    seconds = wait_all_done(ids, began, workers)
+    assert_each_rendered(ids)
+    per_s = THROUGHPUT_REPORTS / seconds
+    print(f"throughput: {THROUGHPUT_REPORTS} reports, 2 workers, {per_s:.1f} reports/s", flush=True)
+    return {"count": THROUGHPUT_REPORTS, "seconds": seconds, "per_s": per_s}
+
+
+def time_recovery(screening, user, workers):
+    from django.conf import settings
+
+    from screening import reports
+
+    services("stop", "redis")
+    try:
+        requests, ids = [], []
+        for _ in range(OUTAGE_REPORTS):
+            began = time.perf_counter()
+            ids.append(reports.report_request(screening=screening, user=user).pk)
+            requests.append((time.perf_counter() - began) * 1000)
+    finally:
+        services("start", "redis")
+    back = time.perf_counter()
+    seconds = wait_all_done(ids, back, workers)
+    assert_each_rendered(ids)
+    print(f"recovery: {OUTAGE_REPORTS} reports asked for during an outage, done {seconds:.1f} s after it", flush=True)
+    return {
+        "count": OUTAGE_REPORTS,
+        "seconds": seconds,
+        "request_ms_max": max(requests),
+        "sweep_seconds": settings.REPORT_SWEEP_SECONDS,
+    }
+
+
+def services(action, service):
+    subprocess.run([str(ROOT / ".ci" / "services.sh"), action, service], cwd=ROOT, check=True, capture_output=True)
+
+
+# The database, the workers and beat.
 
 
 class Worker:
@@ -327,9 +443,37 @@ class Worker:
             print(f"warning: could not tidy the queue {self.queue} in Redis: {error}", file=sys.stderr)
 
 
-def bench_environment(database_url, media_root):
+class Beat(Worker):
+    """`celery -A config beat`: the sweeper, every REPORT_SWEEP_SECONDS."""
+
+    def __init__(self, env, queue, tmp):
+        self.queue, self.log_path, self.broker_url = (
+            queue,
+            tmp / "beat.log",
+            env.get("CELERY_BROKER_URL") or env["REDIS_URL"],
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "-s",
+            str(tmp / "beat-schedule"),
+            "--loglevel=INFO",
+        ]
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def bench_environment(database_url, media_root, queue):
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env.update(
+        CELERY_QUEUE=queue,  # the app's tasks go there, and the workers and beat of this run use it
         DATABASE_URL=database_url_named(database_url, BENCH_DB),
         DJANGO_SETTINGS_MODULE="config.settings.base",
         DEBUG="false",

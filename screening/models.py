@@ -367,12 +367,18 @@ class Report(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Being generated"
+        RETRYING = "retrying", "Retrying"
         DONE = "done", "Ready"
         FAILED = "failed", "Failed"
 
     screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="reports")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    # The row is the outbox: when its message was last handed to the broker (or, while retrying, when the retry is
+    # due); the sweeper sends again what was never sent or has waited too long.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Which run holds the report while it is being generated: only that run may finish it.
+    claim = models.CharField(max_length=32, blank=True)
     content_hash = models.CharField(
         max_length=64, blank=True, help_text="Of what it shows: the screening's content and its signature."
     )
@@ -388,6 +394,7 @@ class Report(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "updated_at"])]
+        permissions = [("retry_report", "Can see stuck or failed reports and send them again")]
 
     def __str__(self):
         return f"Report {self.pk} for {self.screening_id}: {self.status}"

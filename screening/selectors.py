@@ -1,4 +1,10 @@
-from screening.models import Screening
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from screening.models import Report, Screening
 
 CHILD_ROWS = ("labs__analyte", "blood_pressures", "therapies", "medications", "lesions")
 
@@ -37,3 +43,14 @@ def screenings_recent(*, user, limit=20):
 def screening_entered_by(*, screening, user):
     """Whether the user entered any of the screening: its coordinator, or anyone who saved it (who may not sign it)."""
     return screening.coordinator_id == user.pk or screening.history.filter(history_user=user).exists()
+
+
+def reports_needing_attention():
+    """For the administrators' page: failed reports, and reports waiting longer than REPORT_STUCK_AFTER_SECONDS."""
+    stuck_before = timezone.now() - timedelta(seconds=settings.REPORT_STUCK_AFTER_SECONDS)
+    waiting = [Report.Status.QUEUED, Report.Status.RUNNING, Report.Status.RETRYING]
+    return (
+        Report.objects.filter(Q(status=Report.Status.FAILED) | Q(status__in=waiting, updated_at__lt=stuck_before))
+        .select_related("screening", "requested_by")
+        .order_by("-updated_at")
+    )

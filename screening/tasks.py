@@ -1,21 +1,27 @@
 """Celery tasks: thin wrappers that take primary keys and call services. Safe to run twice."""
 
 from celery import shared_task
-from django.conf import settings
 
 from screening import reports
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
-def generate_report(self, report_id):
-    """Render a queued report. A worker killed mid-task leaves the message unacknowledged, so it is redone."""
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=reports.MAX_ATTEMPTS)
+def generate_report(self, report_id, claim="", written=None):
+    """Render a queued report. A worker killed mid-task leaves the message unacknowledged, so it is redone; a second
+    delivery finds the report claimed and does nothing; a database or disk fault is retried by the same run."""
     try:
-        reports.report_generate(report_id=report_id)
+        reports.report_generate(report_id=report_id, claim=claim, written=written)
     except reports.TransientReportError as error:
-        raise self.retry(exc=error, countdown=min(2**self.request.retries, 60)) from error
+        raise self.retry(
+            exc=error,
+            args=(report_id,),
+            kwargs={"claim": error.claim, "written": error.written},
+            countdown=reports.retry_delay(self.request.retries),
+        ) from error
 
 
 @shared_task
-def requeue_stuck_reports():
-    """Periodic: reports queued or running for too long are queued again (the database status is the truth)."""
-    return reports.reports_requeue_stuck(older_than_seconds=settings.REPORT_STUCK_AFTER_SECONDS)
+def sweep_reports():
+    """Periodic, every few seconds: sends what was never sent or was lost, and removes files no report refers to."""
+    sweep = reports.reports_sweep()
+    return {"sent": sweep.sent, "orphans_removed": sweep.orphans_removed}

@@ -1,8 +1,10 @@
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -349,7 +351,7 @@ def _screening_or_404(select, pk):
 def report_create(request, pk):
     screening = _screening_or_404(selectors.screening_with_outcomes, pk)
     reports.report_request(screening=screening, user=request.user)
-    messages.success(request, "The PDF report is being generated; its link appears below when ready.")
+    messages.success(request, "The PDF report is queued; its link appears below when it is ready.")
     return redirect(f"{reverse('screening:detail', args=[screening.pk])}#reports")
 
 
@@ -360,6 +362,26 @@ def report_status(request, report_id):
     """Polled by the result page until the report is ready or has failed."""
     report = get_object_or_404(Report, pk=report_id)
     return render(request, "screening/_report_row.html", {"report": report})
+
+
+@permission_required("screening.retry_report", raise_exception=True)
+@require_GET
+def reports_attention(request):
+    """Administrators: failed reports and reports waiting too long, each with the reason and a Retry button."""
+    page = Paginator(selectors.reports_needing_attention(), 50).get_page(request.GET.get("page"))
+    context = {"page": page, "stuck_minutes": settings.REPORT_STUCK_AFTER_SECONDS // 60}
+    return render(request, "screening/reports_attention.html", context)
+
+
+@permission_required("screening.retry_report", raise_exception=True)
+@require_POST
+def report_retry(request, report_id):
+    report = get_object_or_404(Report, pk=report_id)
+    if reports.report_retry(report=report):
+        messages.success(request, f"Report {report.pk} of {report.screening.number} is queued again.")
+    else:
+        messages.info(request, f"Report {report.pk} is already done.")
+    return redirect("screening:reports_attention")
 
 
 @permission_required("screening.view_screening", raise_exception=True)

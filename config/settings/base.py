@@ -171,17 +171,39 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-# An unacknowledged task (its worker died) goes back to the queue after the visibility timeout; workers look for such
-# tasks every few seconds (kombu's default would only look every 100 s).
-CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+# The queue the app's tasks go to and its workers read (one per site when sites share a Redis).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
+# Ride out broker faults: keep reconnecting (at start-up too) rather than exit, and give back the unacknowledged
+# work of a lost connection (acks_late tasks come back to the queue instead of being lost or run twice at once).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# An unacknowledged task (its worker died) goes back to the queue after the visibility timeout. A report takes well
+# under a second and retries wait at most 10 s, so 30 s brings a dead worker's job back within a minute; workers
+# look for such tasks every few seconds (kombu's default would only look every 100 s).
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=30)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 2)),
     "unacked_restore_throttle": 1,
+    # A request that sends a report must not wait on a broker that is away: one try, two seconds at most (the
+    # report stays queued for the sweeper). The worker's own connection keeps retrying (the settings above).
+    "socket_connect_timeout": 2,
+    "max_retries": 0,
 }
-REPORT_STUCK_AFTER_SECONDS = env.int("REPORT_STUCK_AFTER_SECONDS", default=600)
+# Reports (screening/reports.py): the sweeper runs every REPORT_SWEEP_SECONDS; a report "running" longer than
+# REPORT_RUNNING_TIMEOUT_SECONDS lost its worker; a message not taken within REPORT_RESEND_AFTER_SECONDS is sent
+# again; the administrators' page lists reports waiting longer than REPORT_STUCK_AFTER_SECONDS.
+REPORT_SWEEP_SECONDS = env.float("REPORT_SWEEP_SECONDS", default=5.0)
+REPORT_RUNNING_TIMEOUT_SECONDS = env.int("REPORT_RUNNING_TIMEOUT_SECONDS", default=30)
+REPORT_RESEND_AFTER_SECONDS = env.int("REPORT_RESEND_AFTER_SECONDS", default=30)
+REPORT_STUCK_AFTER_SECONDS = env.int("REPORT_STUCK_AFTER_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stuck-reports": {"task": "screening.tasks.requeue_stuck_reports", "schedule": 300.0},
+    "sweep-reports": {
+        "task": "screening.tasks.sweep_reports",
+        "schedule": REPORT_SWEEP_SECONDS,
+        "options": {"expires": REPORT_SWEEP_SECONDS},  # a sweep nobody ran in time is dropped, not piled up
+    },
 }
 
 LOGGING = {

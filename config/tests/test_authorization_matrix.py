@@ -37,6 +37,8 @@ EXPECTED = {
     "screening:report_create": (302, 405, 405, 405, 403),
     "screening:report_status": (302, 200, 200, 200, 403),
     "screening:report_download": (302, 200, 200, 200, 403),
+    "screening:reports_attention": (302, 403, 403, 200, 403),
+    "screening:report_retry": (302, 403, 403, 405, 403),
     "patients:detail": (302, 200, 200, 200, 403),
     "patients:rescreen": (302, 405, 403, 403, 403),
 }

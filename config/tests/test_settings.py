@@ -158,3 +158,29 @@ def test_signature_keys_rotate_by_id():
 def test_suite_runs_on_the_configured_database():
     expected = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
     assert connection.vendor == expected
+
+
+def test_a_dead_workers_report_comes_back_within_a_minute():
+    """A killed worker's message returns after the visibility timeout plus kombu's look for unacknowledged ones; a
+    redelivery can claim a report once "running" has outlasted REPORT_RUNNING_TIMEOUT_SECONDS, so that is no longer
+    than the visibility timeout; retries wait less than it, or their held message would come back as well."""
+    from screening.reports import MAX_ATTEMPTS, retry_delay
+
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert settings.CELERY_VISIBILITY_TIMEOUT + options["unacked_restore_interval"] <= 60
+    assert settings.REPORT_RUNNING_TIMEOUT_SECONDS <= settings.CELERY_VISIBILITY_TIMEOUT
+    assert max(retry_delay(n) for n in range(MAX_ATTEMPTS)) < settings.CELERY_VISIBILITY_TIMEOUT
+    assert settings.REPORT_SWEEP_SECONDS <= 10  # seconds, not minutes
+
+
+def test_workers_ride_out_broker_faults_and_requests_do_not_wait_for_the_broker():
+    assert settings.CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP is True
+    assert settings.CELERY_BROKER_CONNECTION_MAX_RETRIES is None
+    assert settings.CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS is True
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] == 0
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] <= 2
+
+
+def test_redis_keeps_queued_messages_across_a_restart():
+    script = (settings.BASE_DIR / ".ci" / "services.sh").read_text()
+    assert "--appendonly yes" in script

@@ -7,9 +7,10 @@
 as a subprocess against the *test* database (built from `connection.settings_dict` once pytest-django has created
 it), a Redis database of its own on the same server as REDIS_URL (number 15; `TEST_CELERY_REDIS_DB` changes it), a
 visibility timeout of 5 s and a MEDIA_ROOT shared with the test (`settings.MEDIA_ROOT` points at the same folder).
-While the test runs, `generate_report.delay(...)` sends to that queue on that Redis database, so the app's own path
-(`reports.report_request` -> `transaction.on_commit` -> `.delay`) reaches this worker and no other, and this worker
-never takes another run's messages (nor, with its short visibility timeout, requeues their unacknowledged ones).
+While the test runs, `generate_report.apply_async(...)` sends to that queue on that Redis database, so the app's own
+path (`reports.report_request` -> `transaction.on_commit` -> `reports.report_send`) reaches this worker and no other,
+and this worker never takes another run's messages (nor, with its short visibility timeout, requeues their
+unacknowledged ones).
 
 The worker needs committed rows, so the fixture asks for `transactional_db` and `django_db_serialized_rollback`
 (the database is emptied after each test; the serialized rollback puts the role groups back). It skips only when the
@@ -30,6 +31,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 5
+# The sweeper, when a test starts beat: every second; a report "running" as long as the visibility timeout lost its
+# worker; a message not taken within 10 s is sent again.
+SWEEP_SECONDS = 1
+RUNNING_TIMEOUT = VISIBILITY_TIMEOUT
+RESEND_AFTER = 10
 REDIS_DB = int(os.environ.get("TEST_CELERY_REDIS_DB", "15"))
 READY_TIMEOUT = 60
 STOP_TIMEOUT = 15
@@ -98,14 +104,20 @@ class Worker:
             time.sleep(0.05)
         pytest.fail(f"The Celery worker was not ready after {timeout} s:\n{self.output()}")
 
+    @property
+    def ended_by_test(self):
+        return getattr(self, "_ended", False)
+
     def kill(self):
         """SIGKILL: the worker dies on the spot, as on an out-of-memory kill or a pulled plug."""
+        self._ended = True
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
     def stop(self, timeout=STOP_TIMEOUT):
         """SIGTERM (a warm shutdown: the current task finishes), then SIGKILL if it is still there."""
+        self._ended = True
         try:
             if self.process.poll() is None:
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -120,13 +132,39 @@ class Worker:
             self.log.close()
 
 
+class Beat(Worker):
+    """`celery beat`: sends the sweeper's task to the test queue every SWEEP_SECONDS."""
+
+    def __init__(self, *, env, log_path, schedule_path):
+        self.name, self.log_path = "beat", log_path
+        command = [
+            sys.executable, "-m", "celery", "-A", "config", "beat",
+            "-s", str(schedule_path), "--max-interval", "1", "--loglevel=INFO",
+        ]  # fmt: skip
+        self.log = open(log_path, "ab")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.started = time.monotonic()
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "Sending due task sweep-reports" in self.output():
+                return time.monotonic() - self.started
+            if self.process.poll() is not None:
+                pytest.fail(f"Celery beat exited with status {self.process.returncode}:\n{self.output()}")
+            time.sleep(0.05)
+        pytest.fail(f"Celery beat sent nothing after {timeout} s:\n{self.output()}")
+
+
 class Workers:
     """The workers of one test, the queue they consume and what the test process sent to it."""
 
     def __init__(self, *, env, queue, broker_url, media_root, log_dir):
         self.env, self.queue, self.broker_url = env, queue, broker_url
         self.media_root, self.log_dir = Path(media_root), Path(log_dir)
-        self.all, self.sent = [], []
+        self.all, self.sent, self.beat = [], [], None
 
     @property
     def current(self):
@@ -145,8 +183,17 @@ class Workers:
         worker.wait_ready()
         return worker
 
+    def start_beat(self):
+        """The sweeper, as production runs it: beat sends `sweep_reports` every SWEEP_SECONDS."""
+        self.beat = Beat(env=self.env, log_path=self.log_dir / "beat.log", schedule_path=self.log_dir / "beat-schedule")
+        self.beat.wait_ready()
+        return self.beat
+
     def output(self):
-        return "\n".join(f"--- worker {i} (pid {w.pid})\n{w.output()}" for i, w in enumerate(self.all, 1))
+        logs = [f"--- worker {i} (pid {w.pid})\n{w.output()}" for i, w in enumerate(self.all, 1)]
+        if self.beat:
+            logs.append(f"--- beat (pid {self.beat.pid})\n{self.beat.output()}")
+        return "\n".join(logs)
 
     def received(self, task_id=None):
         """How many times the workers' logs say a task (or any) was received."""
@@ -163,8 +210,8 @@ class Workers:
             client.close()
 
     def stop(self):
-        for worker in self.all:
-            worker.stop()
+        for process in [*self.all, *([self.beat] if self.beat else [])]:
+            process.stop()
         self._tidy_redis()
 
     def _tidy_redis(self):
@@ -192,18 +239,20 @@ class Workers:
 
 
 def route_reports_to(monkeypatch, workers):
-    """`generate_report.delay` sends to the test worker's queue and Redis database (from any thread of this process,
-    the live server's included), and remembers what it sent."""
+    """`generate_report.apply_async` sends to the test worker's queue and Redis database (from any thread of this
+    process, the live server's included), and remembers what it sent."""
     from config.celery import app
     from screening.tasks import generate_report
 
-    def delay(*args, **kwargs):
+    send = generate_report.apply_async
+
+    def apply_async(args=None, kwargs=None, **options):
         with app.connection_for_write(workers.broker_url) as connection:
-            result = generate_report.apply_async(args, kwargs, queue=workers.queue, connection=connection)
-        workers.sent.append((args, result.id))
+            result = send(args, kwargs, queue=workers.queue, connection=connection, **options)
+        workers.sent.append((tuple(args or ()), result.id))
         return result
 
-    monkeypatch.setattr(generate_report, "delay", delay)
+    monkeypatch.setattr(generate_report, "apply_async", apply_async)
 
 
 @pytest.fixture
@@ -219,6 +268,7 @@ def celery_worker(transactional_db, django_db_serialized_rollback, settings, mon
     media_root = tmp_path / "media"
     media_root.mkdir()
     settings.MEDIA_ROOT = str(media_root)
+    settings.REPORT_RUNNING_TIMEOUT_SECONDS, settings.REPORT_RESEND_AFTER_SECONDS = RUNNING_TIMEOUT, RESEND_AFTER
     queue = f"trialscreen-test-{uuid.uuid4().hex[:12]}"
     broker_url = broker_url_for_tests(settings.CELERY_BROKER_URL)
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
@@ -228,6 +278,10 @@ def celery_worker(transactional_db, django_db_serialized_rollback, settings, mon
         REDIS_URL=broker_url,
         CELERY_BROKER_URL=broker_url,
         CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
+        CELERY_QUEUE=queue,
+        REPORT_SWEEP_SECONDS=str(SWEEP_SECONDS),
+        REPORT_RUNNING_TIMEOUT_SECONDS=str(RUNNING_TIMEOUT),
+        REPORT_RESEND_AFTER_SECONDS=str(RESEND_AFTER),
         MEDIA_ROOT=str(media_root),
         # The worker verifies signatures for the PDF: with the keys this process signs with.
         SIGNATURE_KEYS=",".join(f"{key_id}:{secret}" for key_id, secret in settings.SIGNATURE_KEYS.items()),

@@ -50,7 +50,7 @@ def test_coordinator_generates_the_pdf_report_and_downloads_it(
 
     reports.get_by_role("button", name="Generate PDF").click()
     page.wait_for_url(re.compile(rf"/screenings/{screening.pk}/#reports$"))
-    expect(page.get_by_role("alert")).to_contain_text("being generated")
+    expect(page.get_by_role("alert")).to_contain_text("The PDF report is queued")
     report = Report.objects.get(screening=screening)
     row = reports.locator(f"#report-{report.pk}")
     expect(row).to_be_visible()
@@ -72,3 +72,44 @@ def test_coordinator_generates_the_pdf_report_and_downloads_it(
     assert data.startswith(b"%PDF")
     assert hashlib.sha256(data).hexdigest() == report.sha256
     assert len(celery_worker.sent) == 1
+
+
+@pytest.fixture
+def administrator_page(page, administrator, celery_worker):
+    console_errors = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    page.goto("/accounts/login/")
+    page.locator("#id_username").fill(administrator.username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    yield page
+    assert not console_errors, f"Errors in the browser console: {console_errors}"
+
+
+def test_an_administrator_sends_a_failed_report_again_and_it_is_made(
+    administrator_page, celery_worker, evaluated_screening, coordinator
+):
+    page = administrator_page
+    screening = evaluated_screening()
+    failed = Report.objects.create(
+        screening=screening,
+        requested_by=coordinator,
+        status=Report.Status.FAILED,
+        attempts=6,
+        error="The report could not be generated after 6 tries. The database was unavailable.",
+    )
+    page.get_by_role("link", name="Stuck reports").click()
+    row = page.locator(f"#attention-{failed.pk}")
+    expect(row).to_contain_text(screening.number)
+    expect(row).to_contain_text("The database was unavailable.")
+    row.get_by_role("button", name="Retry").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"Report {failed.pk} of {screening.number} is queued again.")
+    expect(page.locator(f"#attention-{failed.pk}")).to_have_count(0)
+
+    page.goto(f"/screenings/{screening.pk}/")
+    expect(page.locator(f"#report-{failed.pk}").get_by_role("link", name="Download PDF")).to_be_visible(
+        timeout=REPORT_TIMEOUT_MS
+    )
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.error) == (Report.Status.DONE, 1, "")

@@ -211,21 +211,26 @@ def test_a_worker_killed_mid_task_leaves_a_report_that_is_still_made_once(
     )
 
 
-def test_the_reconciler_requeues_reports_left_running_or_queued_and_the_worker_makes_them(
+def test_the_sweeper_sends_reports_left_running_or_never_sent_and_the_worker_makes_them(
     celery_worker, evaluated_screening, coordinator
 ):
     screening = evaluated_screening()
-    long_ago = timezone.now() - timedelta(seconds=settings.REPORT_STUCK_AFTER_SECONDS + 60)
-    # As a worker that died and a message that was lost leave them: no message in any queue.
-    running = Report.objects.create(screening=screening, requested_by=coordinator, status="running", attempts=1)
+    long_ago = timezone.now() - timedelta(seconds=settings.REPORT_RUNNING_TIMEOUT_SECONDS + 60)
+    # As a worker that died and a broker that was away leave them: no message in any queue.
+    running = Report.objects.create(
+        screening=screening, requested_by=coordinator, status="running", attempts=1, claim="dead", sent_at=long_ago
+    )
     queued = Report.objects.create(screening=screening, requested_by=coordinator)
-    fresh = Report.objects.create(screening=screening, requested_by=coordinator, status="running", attempts=1)
-    Report.objects.filter(pk__in=[running.pk, queued.pk]).update(updated_at=long_ago, started_at=long_ago)
+    fresh = Report.objects.create(
+        screening=screening, requested_by=coordinator, status="running", attempts=1, claim="alive", sent_at=long_ago
+    )
+    Report.objects.filter(pk__in=[running.pk, queued.pk]).update(created_at=long_ago, started_at=long_ago)
+    Report.objects.filter(pk=fresh.pk).update(started_at=timezone.now())
     assert celery_worker.queue_length() == 0
 
     out = io.StringIO()
-    call_command("requeue_stuck_reports", stdout=out)
-    assert out.getvalue().strip() == "Requeued 2 stuck reports."
+    call_command("sweep_reports", stdout=out)
+    assert out.getvalue().strip() == "Sent 2 reports; removed 0 orphaned files."
     assert sorted(args for args, _ in celery_worker.sent) == sorted([(running.pk,), (queued.pk,)])
     for report in (running, queued):
         wait_until_finished(celery_worker, report)
@@ -234,7 +239,7 @@ def test_the_reconciler_requeues_reports_left_running_or_queued_and_the_worker_m
     assert queued.attempts == 1
     # A report running for less than the limit is left to its worker.
     fresh.refresh_from_db()
-    assert fresh.status == Report.Status.RUNNING
+    assert (fresh.status, fresh.claim) == (Report.Status.RUNNING, "alive")
 
 
 def test_a_second_report_of_the_same_content_reuses_the_file(celery_worker, evaluated_screening, coordinator):
