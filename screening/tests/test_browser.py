@@ -25,6 +25,11 @@ CHROMIUM_ARGS = [
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing: run `make test`")
 
+# On a busy 2-core CI machine a save that redraws the whole form can take longer than Playwright's 5 s: assertions
+# wait as long as actions do.
+BROWSER_TIMEOUT_MS = 10_000
+expect.set_options(timeout=BROWSER_TIMEOUT_MS)
+
 
 @pytest.fixture
 def page(monkeypatch, live_server):
@@ -37,7 +42,7 @@ def page(monkeypatch, live_server):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(10_000)
+            context.set_default_timeout(BROWSER_TIMEOUT_MS)
             page = context.new_page()
             page.on("pageerror", lambda error: errors.append(error))
             yield page

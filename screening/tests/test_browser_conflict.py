@@ -22,6 +22,7 @@ def test_a_second_coordinators_stale_save_is_refused_and_nothing_is_lost(
     mine = coordinator_page
     other = make_user(django_user_model, "second-coordinator", roles.COORDINATOR)
     context = mine.context.browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(test_browser.BROWSER_TIMEOUT_MS)
     theirs = context.new_page()
     theirs.goto("/accounts/login/")
     theirs.locator("#id_username").fill(other.username)
