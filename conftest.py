@@ -109,3 +109,29 @@ def screening_for(active_version, coordinator):
         )
 
     return start
+
+
+@pytest.fixture
+def publish(administrator):
+    """Publishes a draft as an administrator does: the impact preview run to the end, then the signed publication
+    (dates default to today)."""
+    from django.utils import timezone
+
+    from amendments.services import impact_preview_request, impact_preview_run
+    from trials.services import criteria_version_publish, draft_content_hash
+
+    def run(draft, *, by=None, irb_approved_on=None, effective_date=None):
+        user = by or administrator
+        preview = impact_preview_request(version=draft, user=user)
+        impact_preview_run(preview_id=preview.pk)
+        today = timezone.localdate()
+        return criteria_version_publish(
+            version=draft,
+            publisher=user,
+            password=PASSWORD,
+            reviewed_hash=draft_content_hash(draft),
+            irb_approved_on=irb_approved_on or today,
+            effective_date=effective_date or today,
+        )
+
+    return run

@@ -26,6 +26,7 @@ urlpatterns = [
     path("trials/", include("trials.urls")),
     path("screenings/", include("screening.urls")),
     path("candidates/", include("patients.urls")),
+    path("amendments/", include("amendments.urls")),
     path("admin/password_change/", account_views.admin_password_change),
     path("admin/", admin.site.urls),
 ]

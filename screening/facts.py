@@ -17,7 +17,8 @@ def _dates(state, day):
 
 def candidate_facts(screening, rows):
     """`rows` maps each of the screening's row sets (labs, blood_pressures, therapies, medications, lesions) to its
-    rows: those just saved, so that evaluating after a save reads nothing back."""
+    rows: those just saved, so that evaluating after a save reads nothing back; or plain rows with the same
+    attributes (amendments/selectors.py reads thousands at a time)."""
     candidate = screening.candidate
     events = {}
     for event in F.EVENTS:
@@ -43,7 +44,7 @@ def candidate_facts(screening, rows):
         sex=candidate.sex,
         weight_kg=float(screening.weight_kg) if screening.weight_kg is not None else None,
         labs={
-            lab.analyte.code: LabResult(
+            lab.analyte_code: LabResult(
                 float(lab.value),
                 lab.unit,
                 float(lab.uln) if lab.uln is not None else None,

@@ -15,6 +15,7 @@ from screening.models import ENTRY_FIELDS, Lesion, Medication, PriorTherapy, Scr
 from screening.rules import facts as F
 from screening.rules.rules import fmt
 from screening.rules.vocabulary import IMPOSSIBLE, UNUSUAL
+from trials.models import CriteriaVersion
 
 YES_NO = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
 
@@ -705,6 +706,12 @@ class LogFilterForm(forms.Form):
     cohort = forms.ChoiceField(required=False, choices=[("", "Any cohort"), *Screening.Cohort.choices])
     failed = forms.ChoiceField(required=False, label="Failed criterion")
     coordinator = forms.ModelChoiceField(required=False, queryset=None, empty_label="Any coordinator")
+    version = forms.ModelChoiceField(
+        required=False,
+        label="Criteria version",
+        queryset=CriteriaVersion.objects.exclude(status=CriteriaVersion.Status.DRAFT).select_related("trial"),
+        empty_label="Any criteria version",
+    )
     signed = forms.ChoiceField(required=False, choices=[("", "Signed or not"), ("yes", "Signed"), ("no", "Not signed")])
     q = forms.CharField(required=False, label="Screening number", max_length=20)
     sort = forms.ChoiceField(
@@ -724,6 +731,7 @@ class LogFilterForm(forms.Form):
         self.fields["failed"].choices = [("", "Any criterion"), *((code, f"{code}: {text}") for code, text in criteria)]
         self.fields["coordinator"].queryset = coordinators
         self.fields["coordinator"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        self.fields["version"].label_from_instance = lambda version: f"{version.label} ({version.get_status_display()})"
 
     def clean(self):
         cleaned = super().clean()

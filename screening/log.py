@@ -34,6 +34,8 @@ def log_screenings(*, filters):
         queryset = queryset.filter(cohort=filters["cohort"])
     if filters.get("coordinator"):
         queryset = queryset.filter(coordinator=filters["coordinator"])
+    if filters.get("version"):
+        queryset = queryset.filter(criteria_version=filters["version"])
     if filters.get("signed") == "yes":
         queryset = queryset.filter(signature__isnull=False)
     elif filters.get("signed") == "no":

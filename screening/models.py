@@ -211,6 +211,10 @@ class LabValue(models.Model):
     def __str__(self):
         return f"{self.analyte.abbreviation} {self.value} {self.unit}"
 
+    @property
+    def analyte_code(self):
+        return self.analyte.code
+
 
 class BloodPressureReading(models.Model):
     screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="blood_pressures")

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from screening.models import Report, Screening
+from trials.models import CriteriaVersion
 
 CHILD_ROWS = ("labs__analyte", "blood_pressures", "therapies", "medications", "lesions")
 
@@ -54,3 +55,11 @@ def reports_needing_attention():
         .select_related("screening", "requested_by")
         .order_by("-updated_at")
     )
+
+
+def version_replacing(screening):
+    """The trial's active criteria version when an open (unsigned) screening is still on a retired one, else None."""
+    version = screening.criteria_version
+    if version.status != CriteriaVersion.Status.RETIRED or screening.is_signed:
+        return None
+    return CriteriaVersion.objects.filter(trial_id=version.trial_id, status=CriteriaVersion.Status.ACTIVE).first()

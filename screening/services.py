@@ -268,6 +268,26 @@ def screening_evaluate(*, screening):
     return screening, _evaluate(screening, _stored_rows(screening))
 
 
+@transaction.atomic
+def screening_move_to_active_version(*, screening, user):
+    """An open screening on a retired criteria version moves to the trial's active one; evaluated, it is evaluated
+    again there. Who moved it, and from which version, is in its history."""
+    current = _lock_unsigned(screening)
+    screening = Screening.objects.select_related("candidate", "criteria_version__trial").get(pk=screening.pk)
+    retired = screening.criteria_version
+    active = CriteriaVersion.objects.filter(trial=retired.trial, status=CriteriaVersion.Status.ACTIVE).first()
+    if active is None or active.pk == retired.pk:
+        raise ValidationError(f"{screening.number} is already on the active criteria version.")
+    screening.criteria_version = active
+    screening.revision = current + 1
+    mover = user.get_full_name() or user.get_username()
+    screening._change_reason = f"Moved from {retired.label} to the active version {active.label} by {mover}"
+    screening.save(update_fields=["criteria_version", "revision", "updated_at"])
+    if screening.status == Screening.Status.EVALUATED:
+        _evaluate(screening, _stored_rows(screening))
+    return screening
+
+
 UPDATED_FIELDS = (*ENTRY_FIELDS, "answers", "warnings", "status", "verdict", "evaluated_at", "revision", "updated_at")
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from screening.models import ENTRY_FIELDS
+from trials.vocabulary import content_hash
 
 # Fields of the screening row itself that a signature attests besides the entries.
 ATTESTED_FIELDS = ("pk", "number", *ENTRY_FIELDS, "answers", "warnings", "status", "verdict", "evaluated_at")
@@ -52,6 +53,10 @@ def screening_record(screening):
             "pk": version.pk,
             "label": version.label,
             "effective_date": version.effective_date,
+            # Over the criteria and the vocabulary the version pins (units, limits, drug classes); and the pinned
+            # vocabulary itself, hashed from what is stored now, so that a change to it behind the app's back shows.
+            "content_hash": version.content_hash,
+            "vocabulary": content_hash(version.vocabulary.data) if version.vocabulary_id else "",
             "criteria": [
                 [c.order, c.code, c.kind, c.text, c.summary, c.cohorts, c.applies_to, c.rule]
                 for c in version.criteria.order_by("order")
@@ -85,6 +90,11 @@ def signature_mac(screening, signature):
     """The signature value: the HMAC of the record and the signature's own attestation, with the signature's key."""
     content = canonical({"record": screening_record(screening), "signature": _attestation(signature)})
     return _mac(signature.key_id, content)
+
+
+def keyed_mac(key_id, data):
+    """The HMAC of any record, in its canonical form, with the signature key `key_id`: for other signed records."""
+    return _mac(key_id, canonical(data))
 
 
 def _mac(key_id, content):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/sign/", views.screening_sign, name="sign"),
     path("<int:pk>/enrollment/", views.screening_enrollment, name="enrollment"),
     path("<int:pk>/correct/", views.screening_correct, name="correct"),
+    path("<int:pk>/move-version/", views.screening_move_version, name="move_version"),
     path("<int:pk>/audit/", views.screening_audit, name="audit"),
     path("<int:pk>/audit.csv", views.screening_audit_export, {"file_format": "csv"}, name="audit_csv"),
     path("<int:pk>/audit.pdf", views.screening_audit_export, {"file_format": "pdf"}, name="audit_pdf"),

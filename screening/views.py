@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.lockout import password_attempt_failed, password_attempt_refused
 from config.middleware import not_user_activity
+from config.service_errors import add_service_errors
 from patients.selectors import candidate_search
 from screening import exports, reports, selectors, services
 from screening.audit import audit_entries, changes_since
@@ -58,7 +59,7 @@ def screening_new(request):
         try:
             screening = services.screening_register(trial=trial, coordinator=request.user, **form.cleaned_data)
         except ValidationError as error:  # someone registered the same person or record number meanwhile
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{screening.number} registered. Enter what the chart says.")
             return redirect("screening:edit", pk=screening.pk)
@@ -76,7 +77,7 @@ def screening_edit(request, pk):
         return redirect("screening:detail", pk=screening.pk)
     ruleset, analytes = screening_form_vocabulary(screening.criteria_version)
     entry = ScreeningEntry(screening, ruleset, analytes, request.POST if request.method == "POST" else None)
-    context = {"screening": screening, "entry": entry}
+    context = {"screening": screening, "entry": entry, "newer_version": selectors.version_replacing(screening)}
     if request.method == "POST":
         if entry.is_valid():
             had_verdict = screening.status == Screening.Status.EVALUATED
@@ -147,6 +148,7 @@ def screening_detail(request, pk):
             ),
             "reports": screening.reports.select_related("requested_by").order_by("-created_at")[:10],
             "derived": derived_labs(screening, ruleset_for_version(screening.criteria_version)),
+            "newer_version": selectors.version_replacing(screening),
         },
     )
 
@@ -196,7 +198,7 @@ def screening_sign(request, pk):
             data["reviewed"] = record_hash(screening)
             form = SignForm(data)
             form.is_valid()
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Signed. The screening is now locked.")
             return redirect("screening:detail", pk=screening.pk)
@@ -294,16 +296,22 @@ def _audit_rows(entries):
             yield [exports.neutralised(value) for value in (*when, *who, label, old, new, entry["why"])]
 
 
-def _add_service_errors(form, error):
-    """A service's refusal on the form: each field's at the field, the rest above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, messages_ in error.message_dict.items():
-        form.add_error(None if field == "__all__" or field not in form.fields else field, messages_)
-
-
 MATCHED_TEXT_MAX = PriorTherapy._meta.get_field("agents").max_length
+
+
+@permission_required("screening.change_screening", raise_exception=True)
+@require_POST
+def screening_move_version(request, pk):
+    """Moves an open screening off a retired criteria version to the active one (evaluated again if it was)."""
+    screening = _screening_or_404(selectors.screening_for_evaluation, pk)
+    try:
+        moved = services.screening_move_to_active_version(screening=screening, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        again = " and evaluated again" if moved.status == Screening.Status.EVALUATED else ""
+        messages.success(request, f"{moved.number} is now on {moved.criteria_version.label}{again}.")
+    return redirect("screening:detail", pk=screening.pk)
 
 
 @permission_required("screening.change_screening", raise_exception=True)

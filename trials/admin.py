@@ -1,16 +1,14 @@
-import json
-
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from config.admin import ReadOnlyHistoryAdmin
 from screening.rules import RuleError
 from screening.rules.specs import RULE_TYPES
-from trials import services
+from screening.rules.wording import summary_disagreements
+from trials import rule_editor, services
 from trials.models import (
     Analyte,
     AnalyteUnit,
@@ -27,7 +25,8 @@ from trials.models import (
     Trial,
     TrialIdentifier,
 )
-from trials.ruleset import rule_check
+from trials.rule_editor import RuleEditorField
+from trials.ruleset import rule_check, vocabulary_load
 
 
 class TrialIdentifierInline(admin.TabularInline):
@@ -121,20 +120,12 @@ class TrialAdmin(ReadOnlyHistoryAdmin):
     ]
 
 
-class PrettyJSONField(forms.JSONField):
-    """Shows JSON indented, so an administrator can read and edit a rule."""
-
-    def prepare_value(self, value):
-        if isinstance(value, str):
-            return value
-        return json.dumps(value, indent=2, ensure_ascii=False)
-
-
 class CriterionForm(forms.ModelForm):
-    rule = PrettyJSONField(
-        widget=forms.Textarea(attrs={"rows": 18, "cols": 90, "class": "rule-json"}),
-        help_text="A structured rule (see the rule types below). It is checked when you save: a rule that cannot be "
-        "evaluated is refused with the place and reason.",
+    # The rule editor (trials/rule_editor.py): a form per rule type, or the JSON. It does all the checking.
+    rule = RuleEditorField(
+        help_text="Choose the rule's type and fill in its fields; groups (all of, any of, not) hold other rules. It is "
+        "checked when you save: every problem is shown at its field, and nothing is saved until the rule can be "
+        "evaluated.",
     )
 
     class Meta:
@@ -143,14 +134,6 @@ class CriterionForm(forms.ModelForm):
 
     class Media:
         css = {"all": ["css/admin_rules.css"]}
-
-    def clean_rule(self):
-        rule = self.cleaned_data["rule"]
-        try:
-            rule_check(rule)
-        except RuleError as error:
-            raise forms.ValidationError(f"This rule cannot be evaluated: {error}") from error
-        return rule
 
     def clean_version(self):
         version = self.cleaned_data["version"]
@@ -185,12 +168,27 @@ class CriterionInline(admin.TabularInline):
 
 @admin.register(CriteriaVersion)
 class CriteriaVersionAdmin(ReadOnlyHistoryAdmin):
+    """Drafts are edited here and published from their review page; a published version shows what it pins and who
+    signed it."""
+
     list_display = ["label", "trial", "status", "effective_date", "published_at", "derived_from"]
     list_filter = ["trial", "status"]
-    readonly_fields = ["status", "effective_date", "published_at", "derived_from", "created_at"]
+    readonly_fields = [
+        "status",
+        "review",
+        "effective_date",
+        "irb_approved_on",
+        "published_at",
+        "publication",
+        "content_hash",
+        "vocabulary",
+        "impact",
+        "derived_from",
+        "created_at",
+    ]
     fields = ["trial", "label", "note", *readonly_fields]
     inlines = [CriterionInline]
-    actions = ["create_amendment", "publish"]
+    actions = ["create_amendment"]
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
@@ -201,24 +199,45 @@ class CriteriaVersionAdmin(ReadOnlyHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "trial"] if obj else self.readonly_fields
 
+    @admin.display(description="review and publish")
+    def review(self, version):
+        if not version.pk or not version.is_editable:
+            return "-"
+        return format_html(
+            '<a class="button" href="{}">Review the changes, preview their impact, and publish</a>',
+            reverse("amendments:review", args=[version.pk]),
+        )
+
+    @admin.display(description="published by")
+    def publication(self, version):
+        if not version.publisher_name:
+            return "-"
+        if not version.published_by_id:
+            return version.publisher_name
+        verified = "signature verified" if services.publication_verified(version) else "SIGNATURE NOT VALID"
+        return f"{version.publisher_name}, {version.get_publish_meaning_display()} ({verified})"
+
+    @admin.display(description="impact preview")
+    def impact(self, version):
+        preview = version.impact_preview
+        if preview is None:
+            return "-"
+        results = preview.results
+        return (
+            f"{results.get('screenings', 0)} screenings re-evaluated, {results.get('verdicts_changed', 0)} verdicts "
+            f"would change (asked by {preview.requested_by}, {preview.finished_at:%Y-%m-%d %H:%M})"
+        )
+
     @admin.action(description="Create an amendment draft from the selected version", permissions=["add"])
     def create_amendment(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version to amend.", messages.ERROR)
             return None
         draft = services.criteria_version_create_amendment(source=queryset.get())
-        self.message_user(request, f"{draft.label} created as a draft. Edit its criteria, then publish it.")
+        self.message_user(
+            request, f"{draft.label} created as a draft. Edit its criteria, then review and publish it from its page."
+        )
         return redirect(reverse("admin:trials_criteriaversion_change", args=[draft.pk]))
-
-    @admin.action(description="Publish the selected draft (retires the active version)", permissions=["add"])
-    def publish(self, request, queryset):
-        for version in queryset:
-            try:
-                services.criteria_version_publish(version=version)
-            except ValidationError as error:
-                self.message_user(request, " ".join(error.messages), messages.ERROR)
-            else:
-                self.message_user(request, f"{version.label} is now the active version.")
 
 
 @admin.register(Criterion)
@@ -229,11 +248,11 @@ class CriterionAdmin(ReadOnlyHistoryAdmin):
     list_filter = ["version", "kind", "category", "cohorts", "applies_to"]
     search_fields = ["code", "summary", "text"]
     ordering = ["version", "order"]
-    readonly_fields = ["text_in_record", "rule_in_words", "rule_types"]
+    readonly_fields = ["text_in_record", "rule_in_words", "summary_check", "rule_types"]
     fieldsets = [
         (None, {"fields": ["version", "order", "code", "kind", "category", "cohorts", "applies_to"]}),
         ("What the record says", {"fields": ["text", "summary"]}),
-        ("Rule", {"fields": ["text_in_record", "rule_in_words", "rule", "rule_types"]}),
+        ("Rule", {"fields": ["text_in_record", "rule_in_words", "summary_check", "rule", "rule_types"]}),
     ]
 
     def get_queryset(self, request):
@@ -250,6 +269,9 @@ class CriterionAdmin(ReadOnlyHistoryAdmin):
             kwargs["queryset"] = CriteriaVersion.objects.filter(status=CriteriaVersion.Status.DRAFT)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_urls(self):
+        return [*rule_editor.admin_urls(self), *super().get_urls()]  # switching the editor's views; saves nothing
+
     @admin.display(description="the record says")
     def text_in_record(self, criterion):
         return criterion.text
@@ -257,6 +279,14 @@ class CriterionAdmin(ReadOnlyHistoryAdmin):
     @admin.display(description="rule in words")
     def rule_in_words(self, criterion):
         return _rule_in_words(criterion.rule) if criterion.rule else "-"
+
+    @admin.display(description="summary against rule")
+    def summary_check(self, criterion):
+        """Publishing is refused while the summary says another number, unit or comparison than the rule."""
+        if not criterion.rule:
+            return "-"
+        problems = summary_disagreements(criterion.summary, criterion.rule, vocabulary_load(), text=criterion.text)
+        return " ".join(problems) or "The summary agrees with the rule."
 
     @admin.display(description="rule types")
     def rule_types(self, criterion):
@@ -267,20 +297,38 @@ class CriterionAdmin(ReadOnlyHistoryAdmin):
         )
 
 
+class DraftVocabularyAdmin(ReadOnlyHistoryAdmin):
+    """The vocabulary tables are the draft vocabulary: what an administrator changes here is used by draft criteria
+    versions at once, and by screenings only once a version is published with it (it pins them then)."""
+
+    DRAFT_NOTE = (
+        "Changes here apply to draft criteria versions now, and to screenings only once a version is published with "
+        "them: each published version keeps the vocabulary it was published with."
+    )
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"subtitle": self.DRAFT_NOTE, **(extra_context or {})})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "GET":
+            self.message_user(request, self.DRAFT_NOTE, messages.INFO)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
 class AnalyteUnitInline(admin.TabularInline):
     model = AnalyteUnit
     extra = 1
 
 
 @admin.register(Analyte)
-class AnalyteAdmin(ReadOnlyHistoryAdmin):
+class AnalyteAdmin(DraftVocabularyAdmin):
     list_display = ["name", "code", "abbreviation", "loinc", "canonical_unit", "possible_min", "possible_max"]
     search_fields = ["name", "code", "loinc"]
     inlines = [AnalyteUnitInline]
 
 
 @admin.register(DrugClass)
-class DrugClassAdmin(ReadOnlyHistoryAdmin):
+class DrugClassAdmin(DraftVocabularyAdmin):
     list_display = ["name", "code", "therapy_kind", "systemic_use_only", "word_list"]
     list_filter = ["therapy_kind", "systemic_use_only"]
     search_fields = ["name", "code", "synonyms"]
@@ -291,7 +339,7 @@ class DrugClassAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(Regimen)
-class RegimenAdmin(ReadOnlyHistoryAdmin):
+class RegimenAdmin(DraftVocabularyAdmin):
     list_display = ["name", "description", "drug_list"]
     search_fields = ["name", "synonyms", "description"]
     filter_horizontal = ["drugs"]
@@ -305,7 +353,7 @@ class RegimenAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(Drug)
-class DrugAdmin(ReadOnlyHistoryAdmin):
+class DrugAdmin(DraftVocabularyAdmin):
     list_display = ["generic_name", "brand_list", "class_list"]
     list_filter = ["classes"]
     search_fields = ["generic_name", "synonyms", "brand_names"]

@@ -1,3 +1,5 @@
+import pgtrigger
+from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -282,8 +284,85 @@ class Regimen(models.Model):
         return self.name
 
 
+class VocabularySnapshot(models.Model):
+    """The lab and drug vocabularies frozen as a published criteria version evaluates with them (trials/vocabulary.py).
+    The database refuses any change or deletion; the same content is stored once."""
+
+    content_hash = models.CharField(max_length=64, unique=True)
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        triggers = [
+            pgtrigger.Protect(name="vocabulary_snapshot_is_permanent", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self):
+        return f"Vocabulary {self.content_hash[:12]} ({self.created_at:%Y-%m-%d})"
+
+
+# Once a version is published, what decides its verdicts and its publication record never change; only its status
+# moves on (active -> retired).
+PUBLISHED_VERSION_FIELDS = (
+    "trial_id",
+    "label",
+    "vocabulary_id",
+    "content_hash",
+    "irb_approved_on",
+    "effective_date",
+    "published_at",
+    "published_by_id",
+    "publisher_name",
+    "publish_meaning",
+    "publish_key_id",
+    "publish_signature",
+    "impact_preview_id",
+)
+PUBLISHED_VERSION_IS_FIXED = pgtrigger.Trigger(
+    name="published_version_is_fixed",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Update | pgtrigger.Delete,
+    func=f"""
+        IF OLD.status <> 'draft' AND (TG_OP = 'DELETE' OR NEW.status = 'draft' OR {
+        " OR ".join(f"NEW.{field} IS DISTINCT FROM OLD.{field}" for field in PUBLISHED_VERSION_FIELDS)
+    }) THEN
+            RAISE EXCEPTION 'Criteria version % is published and cannot change', OLD.label
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        RETURN NEW;
+    """,
+)
+CRITERIA_OF_PUBLISHED_VERSION_ARE_FIXED = pgtrigger.Trigger(
+    name="criteria_of_published_version_are_fixed",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+    func="""
+        IF (TG_OP <> 'INSERT' AND EXISTS (
+                SELECT 1 FROM trials_criteriaversion v WHERE v.id = OLD.version_id AND v.status <> 'draft'))
+            OR (TG_OP <> 'DELETE' AND EXISTS (
+                SELECT 1 FROM trials_criteriaversion v WHERE v.id = NEW.version_id AND v.status <> 'draft'))
+        THEN
+            RAISE EXCEPTION 'The criteria of a published version cannot change'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        RETURN NEW;
+    """,
+)
+
+
 class CriteriaVersion(models.Model):
-    """One edition of a trial's eligibility criteria. Only drafts can change; screenings keep the version they used."""
+    """One edition of a trial's eligibility criteria. Only drafts can change; screenings keep the version they used.
+
+    Publishing pins the vocabularies (a VocabularySnapshot) and records the content hash over criteria and
+    vocabulary that every screening signature covers, the IRB approval and effective dates, and the publisher's
+    electronic signature with its meaning.
+    """
+
+    class Meaning(models.TextChoices):
+        APPROVED_FOR_USE = "approved_for_use", "Approved for use"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -298,10 +377,29 @@ class CriteriaVersion(models.Model):
     derived_from = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="amendments")
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    vocabulary = models.ForeignKey(
+        VocabularySnapshot, on_delete=models.PROTECT, null=True, blank=True, related_name="criteria_versions"
+    )
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 over the criteria and the pinned vocabulary; set on publishing."
+    )
+    irb_approved_on = models.DateField("IRB approval date", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    publisher_name = models.CharField(max_length=150, blank=True)
+    publish_meaning = models.CharField(max_length=20, choices=Meaning.choices, blank=True)
+    publish_key_id = models.CharField(max_length=40, blank=True)
+    publish_signature = models.CharField(max_length=64, blank=True)
+    impact_preview = models.OneToOneField(
+        "amendments.ImpactPreview", on_delete=models.PROTECT, null=True, blank=True, related_name="published_version"
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["trial", "-created_at"]
+        permissions = [("publish_criteriaversion", "Can review and publish a criteria version")]
+        triggers = [PUBLISHED_VERSION_IS_FIXED]
         constraints = [
             models.UniqueConstraint(
                 fields=["trial"], condition=models.Q(status="active"), name="one_active_criteria_version_per_trial"
@@ -358,6 +456,7 @@ class Criterion(models.Model):
     class Meta:
         ordering = ["version", "order"]
         verbose_name_plural = "criteria"
+        triggers = [CRITERIA_OF_PUBLISHED_VERSION_ARE_FIXED]
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="unique_criterion_code_per_version"),
             models.UniqueConstraint(fields=["version", "order"], name="unique_criterion_order_per_version"),

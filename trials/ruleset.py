@@ -1,60 +1,34 @@
 """The one place that knows both the ORM and the rule engine: criteria and vocabularies in, a RuleSet out.
 
-Active and retired versions never change, so their compiled RuleSet is cached per process, keyed by the version
-and a stamp of the vocabularies (editing a drug or a unit invalidates it). Drafts are compiled fresh each time.
+A published (active or retired) version is evaluated with the vocabulary snapshot it pins, never with the tables the
+admin edits now; it never changes, so its compiled RuleSet is cached per process. A draft is compiled fresh each time
+with the vocabulary tables as they are (they are the draft vocabulary).
 """
 
 from django.db import connection
 
-from screening.rules import AnalyteDef, CriterionSpec, DrugDef, RuleSet, Vocabulary, compile_rule
-from screening.rules.vocabulary import RegimenDef
+from screening.rules import CriterionSpec, RuleError, RuleSet, compile_rule
+from screening.rules.vocabulary import vocabulary_from_data
+from screening.rules.wording import summary_disagreements
 from trials.models import Analyte, AnalyteUnit, CriteriaVersion, Drug, DrugClass, Regimen
+from trials.vocabulary import live_vocabulary_data
 
 _cache = {}
 _analytes = {}
 
 
 def vocabulary_load():
-    analytes = {analyte.code: analyte_def(analyte) for analyte in Analyte.objects.prefetch_related("units")}
-    drugs = tuple(
-        DrugDef(
-            drug.generic_name,
-            tuple(drug.synonyms) + tuple(drug.brand_names),
-            frozenset(drug_class.code for drug_class in drug.classes.all()),
-            brand=next(iter(drug.brand_names), None),
-        )
-        for drug in Drug.objects.prefetch_related("classes")
-    )
-    classes = list(DrugClass.objects.all())
-    regimens = tuple(
-        RegimenDef(regimen.name, tuple(regimen.synonyms), tuple(d.generic_name for d in regimen.drugs.all()))
-        for regimen in Regimen.objects.prefetch_related("drugs")
-    )
-    return Vocabulary(
-        analytes,
-        drugs,
-        {c.code: c.name for c in classes},
-        {c.code: c.therapy_kind for c in classes if c.therapy_kind},
-        {c.code: tuple(c.synonyms) for c in classes if c.synonyms},
-        regimens,
-        frozenset(c.code for c in classes if c.systemic_use_only),
-    )
+    """The vocabulary tables as they are now: what drafts and rule edits are checked with."""
+    return vocabulary_from_data(live_vocabulary_data())
 
 
-def analyte_def(analyte):
-    """The engine's view of an analyte: its units with their spellings, and its ranges. Expects units prefetched.
-    Units keep the order they were added in (the common ones first), which is the order the form offers them in."""
-    units = sorted(analyte.units.all(), key=lambda unit: unit.pk)
-    return AnalyteDef(
-        analyte.code,
-        analyte.name,
-        analyte.abbreviation,
-        analyte.canonical_unit,
-        {unit.unit: float(unit.factor) for unit in units},
-        {alias: unit.unit for unit in units for alias in unit.aliases},
-        (analyte.plausible_min, analyte.plausible_max),
-        (analyte.possible_min, analyte.possible_max),
-    )
+def version_vocabulary(version):
+    """The vocabulary a version is evaluated with: its pinned snapshot once published, the tables while a draft."""
+    if version.status == CriteriaVersion.Status.DRAFT:
+        return vocabulary_load()
+    if version.vocabulary_id is None:
+        raise RuntimeError(f"{version} is published without a pinned vocabulary")
+    return vocabulary_from_data(version.vocabulary.data)
 
 
 def criterion_spec(criterion):
@@ -83,30 +57,51 @@ def vocabulary_stamp():
 
 def ruleset_for_version(version):
     """The compiled RuleSet of a criteria version (raises RuleError if a draft's rule cannot be compiled)."""
-    return _ruleset(version, vocabulary_stamp())
+    return _ruleset(version)
 
 
 def screening_form_vocabulary(version):
-    """What the screening form needs, checked against one read of the stamp: the version's RuleSet, and every analyte
-    with its accepted units (for the lab rows)."""
+    """What the screening form needs: the version's RuleSet, and every analyte row (the lab rows' labels; their units
+    and limits come from the RuleSet's vocabulary), re-read only when the vocabulary tables changed."""
     stamp = vocabulary_stamp()
     if _analytes.get("stamp") != stamp:
         _analytes.update(stamp=stamp, analytes=list(Analyte.objects.prefetch_related("units").order_by("name")))
-    return _ruleset(version, stamp), _analytes["analytes"]
+    return _ruleset(version), _analytes["analytes"]
 
 
-def _ruleset(version, stamp):
+def _ruleset(version):
     if version.status == CriteriaVersion.Status.DRAFT:
         return _compile(version)
-    cached = _cache.get(version.pk)
-    if cached is None or cached[0] != stamp:
-        cached = _cache[version.pk] = (stamp, _compile(version))
-    return cached[1]
+    key = (version.pk, version.content_hash)
+    if key not in _cache:
+        _cache[key] = _compile(version)
+    return _cache[key]
 
 
 def _compile(version):
     specs = [criterion_spec(c) for c in version.criteria.order_by("order")]
-    return RuleSet(specs, vocabulary_load())
+    return RuleSet(specs, version_vocabulary(version))
+
+
+def version_problems(version):
+    """What stops a draft from being published, as (criterion code, problem) pairs, all at once: a rule that
+    cannot be evaluated, or a summary that says another number, unit or comparison than its rule."""
+    vocabulary = version_vocabulary(version)
+    problems = []
+    criteria = list(version.criteria.order_by("order"))
+    if not criteria:
+        problems.append(("", f"{version.label} has no criteria."))
+    for criterion in criteria:
+        try:
+            compile_rule(criterion.rule, vocabulary)
+        except RuleError as error:
+            problems.append((criterion.code, f"the rule cannot be evaluated: {error}"))
+            continue
+        problems += [
+            (criterion.code, text)
+            for text in summary_disagreements(criterion.summary, criterion.rule, vocabulary, text=criterion.text)
+        ]
+    return problems
 
 
 def rule_check(rule):

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "trials",
     "patients",
     "screening",
+    "amendments",
 ]
 
 MIDDLEWARE = [

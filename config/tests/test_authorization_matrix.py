@@ -4,9 +4,11 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import NoReverseMatch, reverse
 
+from amendments.services import impact_preview_request
 from config.tests.test_access import URLS
 from screening import services
 from screening.models import Report
+from trials.services import criteria_version_create_amendment
 
 PERSONAS = ("anonymous", "coordinator", "investigator", "administrator", "outsider")
 
@@ -41,6 +43,10 @@ EXPECTED = {
     "screening:report_retry": (302, 403, 403, 405, 403),
     "patients:detail": (302, 200, 200, 200, 403),
     "patients:rescreen": (302, 405, 403, 403, 403),
+    "screening:move_version": (302, 405, 403, 403, 403),
+    "amendments:review": (302, 403, 403, 200, 403),
+    "amendments:impact_start": (302, 403, 403, 405, 403),
+    "amendments:impact_status": (302, 403, 403, 200, 403),
 }
 
 SITE_URLS = sorted(name for name, _ in URLS if not name.startswith("admin"))
@@ -51,13 +57,15 @@ def test_every_site_url_has_a_row_in_the_matrix():
 
 
 @pytest.fixture
-def objects(screening_for, coordinator, settings, tmp_path):
+def objects(screening_for, coordinator, administrator, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     screening = screening_for()
     services.screening_evaluate(screening=screening)
     report = Report(screening=screening, requested_by=coordinator, status="done", sha256="0" * 64)
     report.file.save("report.pdf", ContentFile(b"%PDF-1.7 test"), save=True)
     screening.report = report
+    screening.draft = criteria_version_create_amendment(source=screening.criteria_version)
+    screening.preview = impact_preview_request(version=screening.draft, user=administrator)
     return screening
 
 
@@ -68,6 +76,10 @@ def url_for(name, screening):
         return reverse(name, args=[screening.candidate.pk])
     if name.startswith("screening:report_") and name != "screening:report_create":
         return reverse(name, args=[screening.report.pk])
+    if name in {"amendments:review", "amendments:impact_start"}:
+        return reverse(name, args=[screening.draft.pk])
+    if name == "amendments:impact_status":
+        return reverse(name, args=[screening.preview.pk])
     try:
         return reverse(name, args=[screening.pk])
     except NoReverseMatch:  # a page without an id

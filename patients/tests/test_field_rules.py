@@ -17,12 +17,14 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from amendments.services import impact_preview_request, impact_preview_run
 from config.tests.test_authorization_matrix import EXPECTED, PERSONAS, url_for
 from patients.models import Candidate
 from patients.visibility import RESTRICTED_FIELDS
 from screening.models import Report
 from screening.reports import report_generate
 from screening.tests.forms_data import eligible_payload, sign_as
+from trials.services import criteria_version_create_amendment
 
 MRN, OLDER_MRN = "MRN-PLANTED-7731", "MRN-EARLIER-5521"
 INITIALS = "QXZ"
@@ -69,6 +71,11 @@ def planted(client_for, coordinator, investigator, screening_for, settings, tmp_
     assert client.post(reverse("patients:rescreen", args=[candidate.pk]), rescreen).status_code == 302
     second = candidate.screenings.exclude(pk=first.pk).get()
     second.report = report
+    # An amendment whose impact preview re-evaluated the planted screenings, for the administrators' pages.
+    first.draft = criteria_version_create_amendment(source=first.criteria_version)
+    first.preview = impact_preview_request(version=first.draft, user=coordinator)
+    impact_preview_run(preview_id=first.preview.pk)
+    second.draft, second.preview = first.draft, first.preview
     return first, second
 
 

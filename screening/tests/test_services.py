@@ -51,10 +51,10 @@ def test_two_coordinators_saving_at_once_get_different_numbers(django_user_model
     assert Candidate.objects.count() == 2
 
 
-def test_a_screening_keeps_the_version_it_started_with(coordinator, active_version, screening_for):
+def test_a_screening_keeps_the_version_it_started_with(coordinator, active_version, screening_for, publish):
     screening = screening_for()
     draft = trial_services.criteria_version_create_amendment(source=active_version)
-    trial_services.criteria_version_publish(version=draft)
+    publish(draft)
     screening.refresh_from_db()
     assert screening.criteria_version == active_version
     assert screening_for().criteria_version == draft

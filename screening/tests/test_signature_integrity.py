@@ -101,6 +101,19 @@ SIGNED_FIELDS = [
         "'Anyone'",
         "code = 'IN00' AND version_id = (SELECT criteria_version_id FROM screening_screening WHERE id = %s)",
     ),
+    (
+        "trials_criteriaversion",
+        "content_hash",
+        "md5(content_hash) || md5(content_hash)",
+        "id = (SELECT criteria_version_id FROM screening_screening WHERE id = %s)",
+    ),
+    (  # a unit factor of the pinned vocabulary
+        "trials_vocabularysnapshot",
+        "data",
+        'replace(data::text, \'"factor": "1000"\', \'"factor": "100"\')::jsonb',
+        "id = (SELECT v.vocabulary_id FROM trials_criteriaversion v JOIN screening_screening s "
+        "ON s.criteria_version_id = v.id WHERE s.id = %s)",
+    ),
 ]
 
 

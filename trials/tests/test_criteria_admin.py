@@ -4,7 +4,10 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from amendments.services import impact_preview_run
+from conftest import PASSWORD
 from trials.models import CriteriaVersion, Criterion
 
 
@@ -34,6 +37,7 @@ def run_action(client, action, version):
 
 
 def test_administrator_amends_edits_a_threshold_and_publishes(client_for, administrator, active_version):
+    """The whole path in the admin and on the review page: amend, edit rule and summary, preview, sign, publish."""
     client = client_for(administrator)
     response = run_action(client, "create_amendment", active_version)
     assert "Amendment 1 created as a draft" in response.content.decode()
@@ -42,12 +46,25 @@ def test_administrator_amends_edits_a_threshold_and_publishes(client_for, admini
     anc = draft.criteria.get(code="IN16")
     new_rule = {**anc.rule, "value": 1000}
     response = client.post(
-        reverse("admin:trials_criterion_change", args=[anc.pk]), criterion_form_data(anc, rule=json.dumps(new_rule))
+        reverse("admin:trials_criterion_change", args=[anc.pk]),
+        criterion_form_data(anc, rule=json.dumps(new_rule), summary="Absolute neutrophil count at least 1,000/mm3"),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
 
-    response = run_action(client, "publish", draft)
-    assert "Amendment 1 is now the active version" in response.content.decode()
+    version_page = client.get(reverse("admin:trials_criteriaversion_change", args=[draft.pk])).content.decode()
+    review = reverse("amendments:review", args=[draft.pk])
+    assert f'href="{review}"' in version_page
+    client.post(reverse("amendments:impact_start", args=[draft.pk]))
+    impact_preview_run(preview_id=draft.impact_previews.get().pk)
+    page = client.get(review).content.decode()
+    reviewed = page.split('name="reviewed" value="')[1].split('"')[0]
+    today = timezone.localdate().isoformat()
+    response = client.post(
+        review,
+        {"reviewed": reviewed, "irb_approved_on": today, "effective_date": today, "password": PASSWORD},
+        follow=True,
+    )
+    assert "Amendment 1 is published and in effect" in response.content.decode()
 
     active_version.refresh_from_db()
     draft.refresh_from_db()
@@ -142,3 +159,14 @@ def test_only_administrators_edit_criteria(request, client_for, active_version, 
     response = client.get(reverse("admin:trials_criterion_change", args=[criterion.pk]))
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))
+
+
+def test_the_criterion_page_says_whether_the_summary_agrees_with_the_rule(client_for, administrator, active_version):
+    client = client_for(administrator)
+    run_action(client, "create_amendment", active_version)
+    platelets = CriteriaVersion.objects.get(label="Amendment 1").criteria.get(code="IN17")
+    url = reverse("admin:trials_criterion_change", args=[platelets.pk])
+    assert "The summary agrees with the rule." in client.get(url).content.decode()
+    Criterion.objects.filter(pk=platelets.pk).update(rule={**platelets.rule, "value": 75, "unit": "10^9/L"})
+    page = client.get(url).content.decode()
+    assert "The summary says 100,000/mm3 but the rule&#x27;s platelets limit is 75 10^9/L" in page

@@ -10,6 +10,7 @@ from screening.rules import PriorTherapy
 from screening.tests.conftest import eligible_facts
 from trials.models import Analyte, AnalyteUnit, DrugClass
 from trials.ruleset import ruleset_for_version
+from trials.services import criteria_version_create_amendment
 
 upgrade = importlib.import_module("trials.migrations.0009_vocabulary_upgrade").upgrade
 
@@ -24,11 +25,13 @@ def as_before_the_upgrade():
 
 
 def test_an_existing_database_gets_what_the_entry_checks_need(active_version):
+    # Published versions keep the vocabulary they pinned; a draft is evaluated with the tables as they are.
+    draft = criteria_version_create_amendment(source=active_version)
     as_before_the_upgrade()
     today = timezone.localdate()
     temozolomide = PriorTherapy("other", "metastatic", ("temozolomide",), today - timedelta(80), today - timedelta(20))
     facts = eligible_facts(prior_therapies=(temozolomide,))
-    assert ruleset_for_version(active_version).evaluate(facts, today, "phase1").by_code("IN09").status == "met"
+    assert ruleset_for_version(draft).evaluate(facts, today, "phase1").by_code("IN09").status == "met"
 
     upgrade(apps, None)
 
@@ -39,7 +42,7 @@ def test_an_existing_database_gets_what_the_entry_checks_need(active_version):
     assert "10*3/uL" in AnalyteUnit.objects.get(analyte__code="platelets", unit="10^3/uL").aliases
     assert Analyte.objects.filter(code="neutrophils_pct").exists()
     # The chemotherapy filed as "other anticancer therapy" 20 days ago now meets its 4-week washout rule.
-    assert ruleset_for_version(active_version).evaluate(facts, today, "phase1").by_code("IN09").status == "not_met"
+    assert ruleset_for_version(draft).evaluate(facts, today, "phase1").by_code("IN09").status == "not_met"
 
 
 def test_what_an_administrator_set_is_kept(active_version):
