@@ -239,20 +239,22 @@ class Workers:
 
 
 def route_reports_to(monkeypatch, workers):
-    """`generate_report.apply_async` sends to the test worker's queue and Redis database (from any thread of this
-    process, the live server's included), and remembers what it sent."""
+    """The app's tasks (the report and the impact preview) send to the test worker's queue and Redis database (from
+    any thread of this process, the live server's included), and `workers.sent` remembers what they sent."""
+    from amendments.tasks import run_impact_preview
     from config.celery import app
     from screening.tasks import generate_report
 
-    send = generate_report.apply_async
+    for task in (generate_report, run_impact_preview):
+        send = task.apply_async
 
-    def apply_async(args=None, kwargs=None, **options):
-        with app.connection_for_write(workers.broker_url) as connection:
-            result = send(args, kwargs, queue=workers.queue, connection=connection, **options)
-        workers.sent.append((tuple(args or ()), result.id))
-        return result
+        def apply_async(args=None, kwargs=None, _send=send, **options):
+            with app.connection_for_write(workers.broker_url) as connection:
+                result = _send(args, kwargs, queue=workers.queue, connection=connection, **options)
+            workers.sent.append((tuple(args or ()), result.id))
+            return result
 
-    monkeypatch.setattr(generate_report, "apply_async", apply_async)
+        monkeypatch.setattr(task, "apply_async", apply_async)
 
 
 @pytest.fixture
