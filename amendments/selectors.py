@@ -15,6 +15,7 @@ from screening.models import (
     PriorTherapy,
     Screening,
 )
+from screening.rules.facts import EVENTS
 from trials.models import CriteriaVersion
 from trials.ruleset import version_problems, version_vocabulary
 from trials.services import criteria_content_hash
@@ -63,12 +64,35 @@ ROW_SETS = {
 }
 
 
+# What candidate_facts and the tally read of the screening itself.
+SCREENING_FIELDS = (
+    "number",
+    "screening_date",
+    "cohort",
+    "verdict",
+    "weight_kg",
+    "ecog",
+    "peripheral_neuropathy",
+    "answers",
+    "prior_therapy",
+    "medications_taken",
+    *EVENTS,
+    *(f"{event}_date" for event in EVENTS),
+    "candidate",
+)
+
+
 def evaluated_in_batches(*, trial):
     """The evaluated screenings as the engine and the tally need them, BATCH at a time, in seven queries per batch."""
     pks = list(evaluated_screenings(trial=trial).order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(pks), BATCH):
         batch = pks[start : start + BATCH]
-        screenings = Screening.objects.filter(pk__in=batch).select_related("candidate").order_by("pk")
+        screenings = (
+            Screening.objects.filter(pk__in=batch)
+            .select_related("candidate")
+            .only(*SCREENING_FIELDS, "candidate__birth_date", "candidate__sex")
+            .order_by("pk")
+        )
         rows = {pk: {name: [] for name in ROW_SETS} for pk in batch}
         for name, (model, row, fields) in ROW_SETS.items():
             for values in model.objects.filter(screening_id__in=batch).values_list("screening_id", *fields):
