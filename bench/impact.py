@@ -24,19 +24,15 @@ ratio = engine_only_s / preview_s.
 import argparse
 import gc
 import json
-import logging
 import math
 import os
-import secrets
-import signal
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import log_page
-from throwaway import create_database, database_url_named, drop_database, step
+from throwaway import bench_environment, django_with_trial_data, run_on_throwaway_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "trialscreen_bench_impact"
@@ -59,56 +55,14 @@ def main():
     parser.add_argument("--passes", type=int, default=PASSES, help="timed runs of each; the best is reported")
     args = parser.parse_args()
 
-    database_url = os.environ.get("DATABASE_URL", "")
-    if urlsplit(database_url).scheme not in ("postgres", "postgresql", "pgsql", "psql"):
-        print(
-            "bench/impact.py needs DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/NAME (a role that may create "
-            "databases), e.g. `.ci/services.sh up && source .services/env` first.",
-            file=sys.stderr,
-        )
-        return 2
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cleanup below runs
-    started = time.perf_counter()
-    create_database(database_url, BENCH_DB)
-    try:
-        return run(args, database_url, started)
-    finally:
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        drop_database(database_url, BENCH_DB)
-
-
-def bench_environment(database_url):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    env.update(
-        DATABASE_URL=database_url_named(database_url, BENCH_DB),
-        DJANGO_SETTINGS_MODULE="config.settings.base",
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS=HOST,
-        DATABASE_CONN_MAX_AGE="0",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
+    return run_on_throwaway_database(
+        "bench/impact.py", BENCH_DB, lambda database_url, started: run(args, database_url, started)
     )
-    return env
 
 
 def run(args, database_url, started):
-    env = bench_environment(database_url)
-    step("migrate", [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
-    step("load_trial_data", [sys.executable, "manage.py", "load_trial_data"], env)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    logging.disable(logging.INFO)
-    django.setup()
-    from django.conf import settings
-
-    if settings.DEBUG:
-        raise SystemExit("bench/impact.py: DEBUG must be off (with it, every query is kept in memory)")
+    env = bench_environment(database_url, BENCH_DB, HOST)
+    django_with_trial_data(env, "bench/impact.py")
 
     people = log_page.create_people()
     generate_evaluated(people, args.screenings)

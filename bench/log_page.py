@@ -21,20 +21,16 @@ memory. The database is dropped at the end, also on error. The last line printed
 import argparse
 import gc
 import json
-import logging
 import math
-import os
 import re
-import secrets
-import signal
 import sys
 import time
 import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from throwaway import create_database, database_url_named, drop_database, step
+from throwaway import bench_environment, django_with_trial_data, run_on_throwaway_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "trialscreen_bench_log"
@@ -75,41 +71,14 @@ def main():
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query even on target")
     args = parser.parse_args()
 
-    database_url = os.environ.get("DATABASE_URL", "")
-    if urlsplit(database_url).scheme not in ("postgres", "postgresql", "pgsql", "psql"):
-        print(
-            "bench/log_page.py needs DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/NAME (a role that may create "
-            "databases), e.g. `.ci/services.sh up && source .services/env` first.",
-            file=sys.stderr,
-        )
-        return 2
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cleanup below runs
-    started = time.perf_counter()
-    create_database(database_url, BENCH_DB)
-    try:
-        return run(args, database_url, started)
-    finally:
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        drop_database(database_url, BENCH_DB)
+    return run_on_throwaway_database(
+        "bench/log_page.py", BENCH_DB, lambda database_url, started: run(args, database_url, started)
+    )
 
 
 def run(args, database_url, started):
-    env = bench_environment(database_url)
-    step("migrate", [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
-    step("load_trial_data", [sys.executable, "manage.py", "load_trial_data"], env)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    logging.disable(logging.INFO)  # django-axes logs every force_login at INFO, whatever LOG_LEVEL says
-    django.setup()
-    from django.conf import settings
-
-    if settings.DEBUG:
-        raise SystemExit("bench/log_page.py: DEBUG must be off (with it, every query is kept in memory)")
+    env = bench_environment(database_url, BENCH_DB, HOST)
+    django_with_trial_data(env, "bench/log_page.py")
 
     people = create_people()
     client = logged_in_client(people["investigator"])
@@ -209,21 +178,6 @@ def report(args, pages, small, results, export_full, export_part, elapsed):
 
 
 # The database.
-
-
-def bench_environment(database_url):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    env.update(
-        DATABASE_URL=database_url_named(database_url, BENCH_DB),
-        DJANGO_SETTINGS_MODULE="config.settings.base",
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS=HOST,
-        DATABASE_CONN_MAX_AGE="0",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
 
 
 # The people and the data.

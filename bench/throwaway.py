@@ -75,3 +75,68 @@ def step(what, command, env, *, show_output=True):
         sys.stderr.write((completed.stdout if show_output else "") + completed.stderr)
         raise SystemExit(f"{what} failed (exit status {completed.returncode})")
     print(f"{what}: {time.perf_counter() - began:.1f} s", flush=True)
+
+
+def run_on_throwaway_database(script, name, run):
+    """A database benchmark's main: check DATABASE_URL is PostgreSQL, create the database `name` next to it, call
+    `run(database_url, started)`, and drop the database at the end, also on error or SIGTERM. Returns the exit code."""
+    import os
+    import signal
+
+    database_url = os.environ.get("DATABASE_URL", "")
+    if urlsplit(database_url).scheme not in ("postgres", "postgresql", "pgsql", "psql"):
+        print(
+            f"{script} needs DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/NAME (a role that may create "
+            "databases), e.g. `.ci/services.sh up && source .services/env` first.",
+            file=sys.stderr,
+        )
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cleanup below runs
+    started = time.perf_counter()
+    create_database(database_url, name)
+    try:
+        return run(database_url, started)
+    finally:
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        drop_database(database_url, name)
+
+
+def bench_environment(database_url, name, host):
+    """The environment the app runs in against the throwaway database: base settings, DEBUG off, a fresh key."""
+    import os
+    import secrets
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(
+        DATABASE_URL=database_url_named(database_url, name),
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS=host,
+        DATABASE_CONN_MAX_AGE="0",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def django_with_trial_data(env, script):
+    """Migrate the throwaway database, load the trial data, and set Django up in this process against it."""
+    import logging
+    import os
+
+    step("migrate", [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
+    step("load_trial_data", [sys.executable, "manage.py", "load_trial_data"], env)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    logging.disable(logging.INFO)  # django-axes logs every force_login at INFO, whatever LOG_LEVEL says
+    django.setup()
+    from django.conf import settings
+
+    if settings.DEBUG:
+        raise SystemExit(f"{script}: DEBUG must be off (with it, every query is kept in memory)")
