@@ -83,7 +83,7 @@ def start_screening(candidate, trial, coordinator, *, numbers, errors, started, 
         connection.close()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_screenings_started_at_once_for_one_candidate_never_share_a_number(trial, django_user_model):
     """The first start holds its transaction open after choosing its number; the second, started meanwhile, must
     wait for it rather than choose the same number."""

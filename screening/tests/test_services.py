@@ -23,7 +23,7 @@ def test_screening_numbers_are_readable_and_sequential(coordinator, active_versi
     assert second.pk == first.pk + 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_coordinators_saving_at_once_get_different_numbers(django_user_model):
     if connection.vendor == "sqlite":
         pytest.skip("SQLite serialises writers; the race needs PostgreSQL (make test)")

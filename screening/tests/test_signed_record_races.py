@@ -83,7 +83,7 @@ def evaluated_screening(trial, coordinator, number):
     return Screening.objects.get(pk=screening.pk)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_edit_waiting_behind_a_sign_off_is_refused_every_time(trial, people):
     for number in range(ROUNDS):
         screening = evaluated_screening(trial, people["coordinator"], number)
@@ -98,7 +98,7 @@ def test_an_edit_waiting_behind_a_sign_off_is_refused_every_time(trial, people):
         assert list(Medication.objects.filter(screening=screening).values_list("name", flat=True)) == ["Coumadin"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_sign_offs_at_once_make_one_signature(trial, people):
     for number in range(ROUNDS):
         screening = evaluated_screening(trial, people["coordinator"], number)
@@ -112,7 +112,7 @@ def test_two_sign_offs_at_once_make_one_signature(trial, people):
         assert Signature.objects.filter(screening=screening).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_coordinators_saving_one_screening_at_once_lose_nothing(trial, people):
     for number in range(ROUNDS):
         screening = evaluated_screening(trial, people["coordinator"], number)
@@ -132,7 +132,7 @@ def test_two_coordinators_saving_one_screening_at_once_lose_nothing(trial, peopl
         assert list(Medication.objects.filter(screening=screening).values_list("name", flat=True)) == ["Aspirin"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize(
     ("mine", "theirs", "refused_at"),
     [
