@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
@@ -39,6 +40,9 @@ def page(monkeypatch, live_server):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     errors = []
     with sync_playwright() as playwright:
+        # Inside Playwright's event loop Django keeps connections of their own: one left from an earlier browser test
+        # may have died since (the fault tests restart PostgreSQL), so this test starts with fresh ones.
+        connections.close_all()
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
