@@ -12,6 +12,7 @@ export DJANGO_SETTINGS_MODULE
 ## make run: the app with demo data on SQLite, tasks in-process, at http://127.0.0.1:8000/
 run: $(VENV)/.app-installed .dev-secret-key
 	.ci/services.sh pdf-libraries
+	@$(PY) -c "import weasyprint" 2>/dev/null || { echo "make run: WeasyPrint (the PDF reports) cannot load Pango and HarfBuzz. Install them: Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; macOS: brew install pango; then run make run again." >&2; exit 1; }
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_trial_data
 	$(PY) manage.py create_demo_users

@@ -44,9 +44,18 @@ pdf_packages_missing() {
 
 # For `make run`: only what the app itself needs on this machine (no services).
 pdf_libraries() {
+  if ! command -v dpkg-query >/dev/null; then
+    log "not Debian: install Pango, HarfBuzz and the DejaVu fonts for the PDF reports yourself (see the README)"
+    return 0
+  fi
   local missing=()
   mapfile -t missing < <(pdf_packages_missing)
-  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    log "the PDF reports need these Debian packages, and installing them needs root: sudo apt-get install ${missing[*]}"
+    exit 1
+  fi
+  apt_install "${missing[@]}"
 }
 
 # Queued report messages must outlive a restart: an append-only file, flushed every second (the app's sweeper sends

@@ -5,12 +5,13 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-SEED_DIR = Path(settings.BASE_DIR).parent / "shared" / "seed"
+# The public ClinicalTrials.gov record as it was given to the project, kept in the repository so that a plain clone
+# tests against it.
+SOURCE_RECORD = Path(settings.BASE_DIR) / "fixtures" / "source" / "NCT00349206.txt"
 
 
 def seed_text():
-    (seed_file,) = SEED_DIR.glob("*.txt")
-    return seed_file.read_text(encoding="utf-8").replace("\xa0", " ")
+    return SOURCE_RECORD.read_text(encoding="utf-8").replace("\xa0", " ")
 
 
 def seed_criteria_bullets():
