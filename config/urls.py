@@ -2,13 +2,23 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.http import require_GET
 
 from accounts import views as account_views
 from trials import views as trial_views
 
 admin.site.site_header = "trialscreen administration"
 admin.site.site_title = "trialscreen admin"
+
+
+@login_not_required
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page that names no icon (the admin's): the app's icon, not a 404."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @login_not_required
@@ -19,6 +29,7 @@ def healthz(request):
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", trial_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

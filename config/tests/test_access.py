@@ -4,6 +4,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +15,7 @@ from config.middleware import SESSION_REFRESHED_AT
 from conftest import PASSWORD
 from screening.models import Report
 
-PUBLIC_URL_NAMES = {"login", "admin:login", "healthz"}
+PUBLIC_URL_NAMES = {"login", "admin:login", "healthz", "favicon"}
 SAMPLE_VALUES = {"int": "1", "str": "NCT00349206", "slug": "sample", "path": "sample", "uuid": "0" * 32}
 
 
@@ -57,6 +58,13 @@ def test_health_check_is_public_and_says_nothing_else(db, client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     assert response.content == b"ok"
+
+
+def test_the_favicon_browsers_ask_for_is_the_app_s_icon_for_anyone(db, client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.url.endswith("favicon.svg")
+    assert (settings.BASE_DIR / "static" / "favicon.svg").exists()
 
 
 def test_login_page_is_public(db, client):

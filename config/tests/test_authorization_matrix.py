@@ -15,6 +15,7 @@ PERSONAS = ("anonymous", "coordinator", "investigator", "administrator", "outsid
 # url name -> status for (anonymous, coordinator, investigator, administrator, outsider), on GET
 EXPECTED = {
     "healthz": (200, 200, 200, 200, 200),
+    "favicon": (301, 301, 301, 301, 301),
     "login": (200, 302, 302, 302, 302),
     "logout": (302, 405, 405, 405, 405),
     "home": (302, 200, 200, 200, 200),
