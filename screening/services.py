@@ -105,15 +105,22 @@ def screening_sign(*, screening, signer, password, meaning, reviewed_hash, comme
         return signature
 
 
-def _check_signable(screening, signer, meaning, reviewed_hash):
+def screening_sign_refusal(*, screening, signer):
+    """Why `signer` cannot sign the screening as it is, in words for the sign page, or None if they can."""
     if Signature.objects.filter(screening_id=screening.pk).exists():
-        raise ValidationError("This screening is already signed.")
+        return "This screening is already signed."
     if screening.status != Screening.Status.EVALUATED:
-        raise ValidationError("A draft cannot be signed: the coordinator must evaluate it first.")
+        return "A draft cannot be signed: the coordinator must evaluate it first."
     if screening.verdict == Screening.Verdict.INCOMPLETE:
-        raise ValidationError("An incomplete screening cannot be signed: some criteria are still unknown.")
+        return "An incomplete screening cannot be signed: some criteria are still unknown."
     if screening_entered_by(screening=screening, user=signer):
-        raise ValidationError("You entered this screening: another investigator must sign it.")
+        return "You entered this screening: another investigator must sign it."
+    return None
+
+
+def _check_signable(screening, signer, meaning, reviewed_hash):
+    if refusal := screening_sign_refusal(screening=screening, signer=signer):
+        raise ValidationError(refusal)
     if not hmac.compare_digest(reviewed_hash, record_hash(screening)):
         raise ValidationError("The screening changed after you opened it: review it again before signing.")
     if meaning != _meaning_for(screening.verdict):

@@ -175,6 +175,10 @@ def screening_sign(request, pk):
     if screening.is_signed:
         messages.error(request, "This screening is already signed.")
         return redirect("screening:detail", pk=screening.pk)
+    # A screening that cannot be signed as it is gets no sign form at all, only the reason.
+    if refusal := services.screening_sign_refusal(screening=screening, signer=request.user):
+        context = _sign_context(screening) | {"refusal": refusal}
+        return render(request, "screening/sign.html", context, status=400 if request.method == "POST" else 200)
     form = SignForm(request.POST or None, initial={"reviewed": record_hash(screening)})
     if request.method == "POST" and form.is_valid():
         # Re-entering the password counts as a login attempt: locked here and at the login page alike.
@@ -202,13 +206,17 @@ def screening_sign(request, pk):
         else:
             messages.success(request, "Signed. The screening is now locked.")
             return redirect("screening:detail", pk=screening.pk)
-    context = {
+    context = _sign_context(screening) | {"form": form}
+    return render(request, "screening/sign.html", context, status=400 if form.errors else 200)
+
+
+def _sign_context(screening):
+    """What the sign page shows of the screening: exactly what a signature covers."""
+    return {
         "screening": screening,
-        "form": form,
         "outcomes": list(screening.outcomes.all()),
         "derived": derived_labs(screening, ruleset_for_version(screening.criteria_version)),
     }
-    return render(request, "screening/sign.html", context, status=400 if form.errors else 200)
 
 
 @permission_required("screening.record_enrollment", raise_exception=True)

@@ -84,6 +84,28 @@ def test_an_incomplete_screening_cannot_be_signed(investigator, screening_for):
         sign_as(investigator, screening, meaning="confirm_not_eligible")
 
 
+def test_the_sign_page_shows_no_sign_form_where_signing_is_refused(
+    client_for, coordinator, investigator, screening_for, evaluated
+):
+    draft = screening_for(initials="DR")
+    incomplete = screening_for(initials="IN")
+    services.screening_evaluate(screening=incomplete)
+    client = client_for(investigator)
+    for screening, reason in (
+        (draft, "A draft cannot be signed: the coordinator must evaluate it first."),
+        (incomplete, "An incomplete screening cannot be signed: some criteria are still unknown."),
+    ):
+        response = client.get(reverse("screening:sign", args=[screening.pk]))
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert reason in page
+        assert 'name="password"' not in page
+        assert 'name="reviewed"' not in page
+        assert sign(client, screening, reviewed="0" * 64).status_code == 400
+    assert 'name="password"' in client.get(reverse("screening:sign", args=[evaluated.pk])).content.decode()
+    assert not Signature.objects.exists()
+
+
 def test_wrong_passwords_at_sign_off_lock_the_account_as_at_login(settings, client_for, investigator, evaluated):
     settings.AXES_ENABLED = True
     client = client_for(investigator)
