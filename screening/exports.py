@@ -12,9 +12,11 @@ quote), and the XLSX writes user text as string cells, so no cell is ever evalua
 
 import csv
 import tempfile
+from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 
 DEIDENTIFIED, LIMITED, IDENTIFIED = "deidentified", "limited", "identified"
 DATA_SETS = {
@@ -86,8 +88,8 @@ def export_rows(queryset, *, data_set):
             row += [
                 candidate.initials,
                 candidate.mrn,
-                candidate.birth_date.isoformat(),
-                screening.screening_date.isoformat(),
+                candidate.birth_date,  # dates as dates: a spreadsheet sorts and filters them; CSV writes ISO
+                screening.screening_date,
                 signature.signed_at.isoformat() if signature else "",
             ]
         yield [neutralised(value) for value in row]
@@ -121,9 +123,15 @@ def xlsx_file(rows, header, title="Screen-fail log"):
     Text goes in as string cells: openpyxl would otherwise make a formula of any text that starts with "="."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
+    sheet.freeze_panes = "A2"  # the header stays in view
+    for number, name in enumerate(header, 1):
+        sheet.column_dimensions[get_column_letter(number)].width = max(len(name) + 2, 12)
     sheet.append(header)
+    written = 0
     for row in rows:
         sheet.append([_cell(sheet, value) for value in row])
+        written += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{written + 1}"  # a filter on every column
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response that sends it closes it
     workbook.save(handle)
     handle.seek(0)
@@ -131,6 +139,10 @@ def xlsx_file(rows, header, title="Screen-fail log"):
 
 
 def _cell(sheet, value):
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
     if not isinstance(value, str):
         return value
     cell = WriteOnlyCell(sheet, value=value)

@@ -208,3 +208,20 @@ def test_a_new_role_with_the_log_still_gets_only_the_deidentified_set(client_for
     assert client.get(reverse("screening:log_export_csv"), {"identified": "1"}).status_code == 403
     header = csv_rows(client)[0]
     assert header == exports.columns(exports.DEIDENTIFIED)
+
+
+def test_the_xlsx_has_a_frozen_header_filters_readable_widths_and_dates_as_dates(
+    client_for, administrator, screening_for
+):
+    screening_for(initials="AB")
+    screening_for(initials="CD")
+    sheet = xlsx_workbook(client_for(administrator), identified="1").active
+    header = [cell.value for cell in sheet[1]]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}3"
+    for number, name in enumerate(header, 1):
+        assert sheet.column_dimensions[sheet.cell(1, number).column_letter].width >= len(name)
+    birth = sheet.cell(2, header.index("birth_date") + 1)
+    assert birth.is_date
+    assert birth.value.date().isoformat() == "1971-03-15"
+    assert csv_rows(client_for(administrator), identified="1")[1][header.index("birth_date")] == "1971-03-15"
