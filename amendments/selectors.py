@@ -16,6 +16,7 @@ from screening.models import (
     Screening,
 )
 from screening.rules.facts import EVENTS
+from screening.rules.vocabulary import vocabulary_from_data
 from trials.models import CriteriaVersion
 from trials.ruleset import version_problems, version_vocabulary
 from trials.services import criteria_content_hash
@@ -145,7 +146,7 @@ def amendment_review(*, version):
     active = active_version_of(version.trial)
     live = live_vocabulary_data()
     draft_hash = criteria_content_hash(version, content_hash(live))
-    draft_vocabulary = version_vocabulary(version)
+    draft_vocabulary = vocabulary_from_data(live)  # a draft's vocabulary is the tables as they are
     if active is None:
         criteria_changes = criteria_diff([], _criteria(version), old_vocabulary=None, new_vocabulary=draft_vocabulary)
         vocabulary_changes = []
@@ -161,7 +162,7 @@ def amendment_review(*, version):
     return Review(
         active=active,
         draft_hash=draft_hash,
-        problems=version_problems(version),
+        problems=version_problems(version, draft_vocabulary),
         criteria_changes=criteria_changes,
         vocabulary_changes=vocabulary_changes,
         preview=preview,

@@ -28,6 +28,7 @@ always did.
 
 import json
 import re
+from abc import ABC, abstractmethod
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -166,8 +167,9 @@ def dumps(rule):
 # --- Field kinds: how each spec field is edited ---------------------------------------------------------------------
 
 
-class Kind:
+class Kind(ABC):
     """How one field of a rule spec is edited: its inputs, what they show for a value, and the value they give back.
+    Each kind says its own inputs (`form_fields`); the rest has defaults.
 
     `build` returns MISSING to leave the field out of the rule (an empty input)."""
 
@@ -180,8 +182,9 @@ class Kind:
     def names(self, key):
         return [key]
 
+    @abstractmethod
     def form_fields(self, key, editor):
-        raise NotImplementedError
+        """The form fields (name -> field) that edit this spec field."""
 
     def initial(self, key, value, rule):
         return {key: value}
@@ -194,7 +197,7 @@ class Kind:
         """What the rule's hidden hints must remember of a saved value for it to come back identical."""
         return MISSING
 
-    def refine(self, form, key, editor):
+    def refine(self, form, key, editor):  # noqa: B027 - most kinds have nothing to adjust
         """Adjust the form's inputs once the form is made (choices that depend on another field)."""
 
     def parts(self, form, key):

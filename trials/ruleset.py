@@ -83,10 +83,11 @@ def _compile(version):
     return RuleSet(specs, version_vocabulary(version))
 
 
-def version_problems(version):
+def version_problems(version, vocabulary=None):
     """What stops a draft from being published, as (criterion code, problem) pairs, all at once: a rule that
-    cannot be evaluated, or a summary that says another number, unit or comparison than its rule."""
-    vocabulary = version_vocabulary(version)
+    cannot be evaluated, or a summary that says another number, unit or comparison than its rule. `vocabulary`, if
+    the caller has it already, is the version's (see version_vocabulary)."""
+    vocabulary = vocabulary or version_vocabulary(version)
     problems = []
     criteria = list(version.criteria.order_by("order"))
     if not criteria:
