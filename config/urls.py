@@ -38,6 +38,8 @@ urlpatterns = [
     path("screenings/", include("screening.urls")),
     path("candidates/", include("patients.urls")),
     path("amendments/", include("amendments.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("review/", include("review.urls")),
     path("admin/password_change/", account_views.admin_password_change),
     path("admin/", admin.site.urls),
 ]

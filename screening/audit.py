@@ -14,6 +14,7 @@ from django.utils.text import capfirst
 
 from patients.models import Candidate
 from patients.visibility import candidate_fields_hidden_from
+from review.selectors import screening_queries
 from screening.models import BloodPressureReading, LabValue, Lesion, Medication, PriorTherapy, Screening, Signature
 from screening.rules import facts as F
 from trials.roles import roles_of
@@ -70,7 +71,29 @@ def audit_entries(screening, *, user):
                     "why": record.history_change_reason or "",
                 }
             )
+    entries.extend(_query_entries(screening))
     return sorted(entries, key=lambda entry: entry["when"])
+
+
+QUERY_ACTIONS = {"question": "asked", "answer": "answered", "close": "closed"}
+
+
+def _query_entries(screening):
+    """Each message of the screening's queries: the thread between investigator and coordinator is part of the trail."""
+    return [
+        {
+            "when": message.created_at,
+            "who": _who(message.author),
+            "role": ", ".join(roles_of(message.author)),
+            "action": QUERY_ACTIONS[message.kind],
+            "kind": "Query",
+            "object": query.target_label,
+            "changes": [(message.get_kind_display(), "", message.text)],
+            "why": "",
+        }
+        for query in screening_queries(screening=screening)
+        for message in query.messages.all()
+    ]
 
 
 def changes_since(screening, revision, *, user):

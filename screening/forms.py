@@ -91,7 +91,9 @@ class WarningsMixin:
         self.warnings = [*getattr(self, "warnings", []), message]
 
 
-class NewCandidateForm(forms.Form):
+class CandidateForm(forms.Form):
+    """Who the candidate is, checked against those already registered (the same record number or person)."""
+
     initials = forms.RegexField(
         regex=r"^[A-Za-z]{2,4}$",
         error_messages={"invalid": "Enter 2 to 4 letters."},
@@ -100,8 +102,6 @@ class NewCandidateForm(forms.Form):
     birth_date = forms.DateField(label="Date of birth", widget=forms.DateInput(attrs={"type": "date"}))
     sex = forms.ChoiceField(choices=[("", "---------"), *F.SEXES.items()])
     mrn = forms.CharField(label="Medical record number", required=False, max_length=30)
-    cohort = forms.ChoiceField(choices=Screening.Cohort.choices)
-    screening_date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_birth_date(self):
         born = self.cleaned_data["birth_date"]
@@ -146,6 +146,17 @@ class NewCandidateForm(forms.Form):
                     reverse("patients:detail", args=[same.pk]),
                 ),
             )
+        return cleaned
+
+
+class NewCandidateForm(CandidateForm):
+    cohort = forms.ChoiceField(choices=Screening.Cohort.choices)
+    screening_date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+
+    field_order = ["initials", "birth_date", "sex", "mrn", "cohort", "screening_date", "confirm_new_person"]
+
+    def clean(self):
+        cleaned = super().clean()
         born, day = cleaned.get("birth_date"), cleaned.get("screening_date")
         if day and day > timezone.localdate():
             self.add_error("screening_date", "The screening date is in the future.")
@@ -753,6 +764,8 @@ class SignForm(forms.Form):
 
 
 class EnrollmentForm(forms.Form):
+    """How the entry ends; offered only the outcomes this screening can have now (see screening_outcome_choices)."""
+
     outcome = forms.ChoiceField(
         choices=Screening.Enrollment.choices,
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
@@ -761,9 +774,14 @@ class EnrollmentForm(forms.Form):
     reason = forms.CharField(
         required=False,
         max_length=300,
-        help_text="Required when not enrolled.",
+        help_text="Required for an investigator decision or another reason.",
         widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
     )
+
+    def __init__(self, *args, choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if choices is not None:
+            self.fields["outcome"].choices = choices
 
 
 class EnrollmentChangeForm(EnrollmentForm):

@@ -48,16 +48,24 @@ def log_screenings(*, filters):
     return queryset.order_by(*SORTS.get(filters.get("sort") or "-date", SORTS["-date"]))
 
 
-def with_rows(queryset):
-    """What each row of the log shows, in a fixed number of queries per page."""
+def with_rows(queryset, *, missing=False):
+    """What each row of the log shows, in a fixed number of queries per page: the failed outcomes (`failed_outcomes`)
+    and, with `missing` (the exports), the unknown ones with what they lack (`unknown_outcomes`)."""
     failed = CriterionOutcome.objects.filter(status="not_met").only("screening_id", "code", "summary", "order")
-    return queryset.select_related("candidate", "coordinator", "signature").prefetch_related(
-        Prefetch("outcomes", queryset=failed.order_by("order"), to_attr="failed_outcomes")
-    )
+    prefetches = [Prefetch("outcomes", queryset=failed.order_by("order"), to_attr="failed_outcomes")]
+    if missing:
+        unknown = CriterionOutcome.objects.filter(status="unknown").only("screening_id", "missing", "order")
+        prefetches.append(Prefetch("outcomes", queryset=unknown.order_by("order"), to_attr="unknown_outcomes"))
+    return queryset.select_related("candidate", "coordinator", "signature").prefetch_related(*prefetches)
+
+
+E = Screening.Enrollment
+OTHER_REASONS = (E.INVESTIGATOR_DECISION, E.OTHER_TRIAL, E.DIED, E.LOST, E.NOT_ENROLLED)
 
 
 def log_summary(queryset):
-    """CONSORT-style counts for the filtered set: assessed, excluded (with each reason), eligible, signed, enrolled."""
+    """Counts for the filtered set: the verdicts, sign-offs and CONSORT 2010's flow (`consort`), with the attrition."""
+    meets = ~Q(verdict=Screening.Verdict.INELIGIBLE)
     counts = queryset.aggregate(
         screenings=Count("id"),
         assessed=Count("id", filter=Q(status=Screening.Status.EVALUATED)),
@@ -66,10 +74,24 @@ def log_summary(queryset):
         incomplete=Count("id", filter=Q(verdict=Screening.Verdict.INCOMPLETE)),
         drafts=Count("id", filter=Q(status=Screening.Status.DRAFT)),
         signed=Count("signature"),
-        enrolled=Count("id", filter=Q(enrollment=Screening.Enrollment.ENROLLED)),
-        declined=Count("id", filter=Q(enrollment=Screening.Enrollment.DECLINED)),
-        not_enrolled=Count("id", filter=Q(enrollment=Screening.Enrollment.NOT_ENROLLED)),
+        enrolled=Count("id", filter=Q(enrollment=E.ENROLLED)),
+        declined=Count("id", filter=Q(enrollment=E.DECLINED) & meets),
+        **{f"other_{reason}": Count("id", filter=Q(enrollment=reason) & meets) for reason in OTHER_REASONS},
     )
+    other = [{"label": reason.label, "count": counts.pop(f"other_{reason}")} for reason in OTHER_REASONS]
+    other_total = sum(item["count"] for item in other)
+    counts["not_enrolled"] = other_total
+    excluded = counts["excluded"] + counts["declined"] + other_total
+    counts["consort"] = {
+        "assessed": counts["screenings"],
+        "excluded": excluded,
+        "not_meeting_criteria": counts["excluded"],
+        "declined": counts["declined"],
+        "other_reasons": other_total,
+        "other": [item for item in other if item["count"]],
+        "enrolled": counts["enrolled"],
+        "open": counts["screenings"] - excluded - counts["enrolled"],
+    }
     counts["attrition"] = criterion_attrition(queryset)
     return counts
 
@@ -101,15 +123,22 @@ def criterion_attrition(queryset):
 
 
 def log_series(queryset, *, period):
-    """Screenings and screen failures per week or month, oldest first."""
-    trunc = TruncWeek if period == "week" else TruncMonth
-    return list(
+    """Screenings, screen failures (an ineligible verdict) and enrollments per week or month, oldest first, in one
+    query. Periods without a screening are absent; each row says its `unit` ("week": the Monday, or "month")."""
+    unit = "week" if period == "week" else "month"
+    trunc = TruncWeek if unit == "week" else TruncMonth
+    rows = (
         queryset.order_by()
         .annotate(period=trunc("screening_date"))
         .values("period")
-        .annotate(screened=Count("id"), failed=Count("id", filter=Q(verdict=Screening.Verdict.INELIGIBLE)))
+        .annotate(
+            screened=Count("id"),
+            failed=Count("id", filter=Q(verdict=Screening.Verdict.INELIGIBLE)),
+            enrolled=Count("id", filter=Q(enrollment=Screening.Enrollment.ENROLLED)),
+        )
         .order_by("period")
     )
+    return [{**row, "unit": unit} for row in rows]
 
 
 def criterion_choices():

@@ -146,11 +146,19 @@ class Screening(models.Model):
     medications_taken = models.CharField("concomitant medications", max_length=4, choices=HISTORY_CHOICES, blank=True)
 
     class Enrollment(models.TextChoices):
-        ENROLLED = "enrolled", "Enrolled"
-        DECLINED = "declined", "Declined by the candidate"
-        NOT_ENROLLED = "not_enrolled", "Not enrolled"
+        """How the entry ends, CONSORT 2010's flow boxes: enrolled, or excluded as not meeting the criteria, declined,
+        or for another reason."""
 
-    enrollment = models.CharField("enrollment outcome", max_length=12, choices=Enrollment.choices, blank=True)
+        ENROLLED = "enrolled", "Enrolled"
+        SCREEN_FAILURE = "screen_failure", "Screen failure: does not meet the criteria"
+        DECLINED = "declined", "Declined by the candidate"
+        INVESTIGATOR_DECISION = "investigator", "Not enrolled: investigator decision"
+        OTHER_TRIAL = "other_trial", "Enrolled in another trial"
+        DIED = "died", "Died before enrollment"
+        LOST = "lost", "Lost to follow-up before enrollment"
+        NOT_ENROLLED = "not_enrolled", "Not enrolled, another reason"
+
+    enrollment = models.CharField("outcome", max_length=14, choices=Enrollment.choices, blank=True)
     enrollment_reason = models.CharField(max_length=300, blank=True)
     enrollment_recorded_at = models.DateTimeField(null=True, blank=True)
     enrollment_recorded_by = models.ForeignKey(

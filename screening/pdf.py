@@ -6,10 +6,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.template.loader import render_to_string
+from django.utils.text import capfirst
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
+from review.selectors import screening_queries
 from screening.facts import derived_labs
+from screening.rules import facts as F
 from screening.signing import verify
 from trials.ruleset import ruleset_for_version
 
@@ -61,14 +64,63 @@ def report_context(screening, *, generated_by, generated_at):
     return {
         "screening": screening,
         "outcomes": outcomes,
+        "failed": [outcome for outcome in outcomes if outcome.status == "not_met"],
+        "undecided": [
+            (outcome, list(dict.fromkeys(item["label"] for item in outcome.missing)))
+            for outcome in outcomes
+            if outcome.status == "unknown"
+        ],
         "medications": medications,
         "missing": missing,
+        "history": history_shown(screening),
+        "answers": answers_shown(screening, ruleset),
+        "confirmed_labs": [lab for lab in screening.labs.all() if lab.confirmed],
+        "queries": screening_queries(screening=screening),
         "derived": derived_labs(screening, ruleset),
         "signature": getattr(screening, "signature", None),
         "verification": verify(screening) if screening.is_signed else None,
         "generated_by": generated_by.get_full_name() or generated_by.get_username(),
         "generated_at": generated_at,
     }
+
+
+def history_shown(screening):
+    """(event, answer) for each dated history question on the screening, as the form asks it."""
+    shown = []
+    for event, label in F.EVENTS.items():
+        state, day = getattr(screening, event), getattr(screening, f"{event}_date")
+        if state == "none":
+            answer = "None"
+        elif state == "yes":
+            answer = f"Yes, most recent {day:%Y-%m-%d}" if day else "Yes, date not entered"
+        else:
+            answer = "Not answered"
+        shown.append((label, answer))
+    return shown
+
+
+def answers_shown(screening, ruleset):
+    """(question, answer) for every question the criteria ask and every recorded answer: the recorded facts in the
+    form's order, then the attestation questions in record order, then any other recorded code (a confirmation the
+    entry form asked for); a question not answered says so."""
+    questions = {code: text for code, (text, _) in ruleset.attestations().items()}
+    answers = screening.answers or {}
+    asked = ruleset.inputs()
+    facts = [code for code in F.FACTS if f"answer:{code}" in asked or code in answers]
+    order = [*facts, *questions, *sorted(set(answers) - set(F.FACTS) - set(questions))]
+    shown = []
+    for code in order:
+        value = answers.get(code)
+        if code in F.FACTS:
+            label = F.FACTS[code].label
+            text = "Not answered" if value is None else capfirst(F.FACTS[code].show(value))
+        else:
+            label = questions.get(code) or capfirst(code.replace("_", " "))
+            text = (
+                "Yes" if value is True else "No" if value is False else "Not answered" if value is None else str(value)
+            )
+        shown.append((label, text))
+    return shown
 
 
 def render_report(screening, *, generated_by, generated_at):

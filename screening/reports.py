@@ -25,6 +25,7 @@ from screening.models import Report
 from screening.pdf import render_report
 from screening.selectors import screening_with_outcomes
 from screening.signing import record_hash
+from screening.templatetags.screening_tags import site_and_utc
 
 logger = logging.getLogger(__name__)
 
@@ -243,6 +244,48 @@ def shown_content_hash(screening):
             ]
         )
     return hashlib.sha256(f"{record_hash(screening)}|{signed}".encode()).hexdigest()
+
+
+def reports_marked(screening, listed):
+    """The listed reports of one screening, each with `superseded`: "" while a finished report still shows the
+    screening as it is now, else what superseded it ("generated before the sign-off on …", "… a later change", "…
+    the correction SCR-…"). Reads the corrections once and works out what the screening shows now once, and only if
+    a finished report is listed: not once per report. Expects the screening as `screening_with_outcomes` loads it."""
+    listed = list(listed)
+    for report in listed:
+        report.superseded = ""
+    done = [report for report in listed if report.status == Report.Status.DONE]
+    if not done:
+        return listed
+    corrections = list(screening.corrections.order_by("created_at").only("pk", "number", "created_at"))
+    current = None if corrections else shown_content_hash(screening)
+    signature = getattr(screening, "signature", None)
+    for report in done:
+        report.superseded = _superseded_because(report, current, signature, corrections)
+    return listed
+
+
+def report_marked(report):
+    """One report with `superseded` (see `reports_marked`); the screening is read only for a finished report."""
+    if report.status != Report.Status.DONE:
+        report.superseded = ""
+        return report
+    return reports_marked(screening_with_outcomes(pk=report.screening_id), [report])[0]
+
+
+def _superseded_because(report, current, signature, corrections):
+    generated = report.started_at or report.created_at
+    if corrections:
+        later = next((c for c in corrections if c.created_at > generated), None)
+        if later is not None:
+            return f"generated before the correction {later.number}"
+        return f"the screening was corrected by {corrections[-1].number}"
+    if report.content_hash == current:
+        return ""
+    if signature is not None and generated < signature.signed_at:
+        return f"generated before the sign-off on {site_and_utc(signature.signed_at)}"
+    # A report from before content hashes were recorded is superseded only when it is known to be (the sign-off).
+    return "generated before a later change" if report.content_hash else ""
 
 
 @dataclass

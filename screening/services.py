@@ -10,6 +10,8 @@ from simple_history.utils import bulk_create_with_history
 
 from patients.models import Candidate
 from patients.services import candidate_register
+from review.models import Query
+from review.services import queries_close_answered
 from screening.facts import candidate_facts
 from screening.models import (
     ENTRY_FIELDS,
@@ -91,6 +93,7 @@ def screening_sign(*, screening, signer, password, meaning, reviewed_hash, comme
         Screening.objects.select_for_update().filter(pk=screening.pk).values_list("pk", flat=True).get()
         screening = screening_for_evaluation(pk=screening.pk)
         _check_signable(screening, signer, meaning, reviewed_hash)
+        queries_close_answered(screening=screening, user=signer)
         signature = Signature(
             screening=screening,
             signer=signer,
@@ -115,6 +118,8 @@ def screening_sign_refusal(*, screening, signer):
         return "An incomplete screening cannot be signed: some criteria are still unknown."
     if screening_entered_by(screening=screening, user=signer):
         return "You entered this screening: another investigator must sign it."
+    if Query.objects.filter(screening_id=screening.pk, status=Query.Status.OPEN).exists():
+        return "A query on this screening waits for the coordinator's answer: it can be signed once it is answered."
     return None
 
 
@@ -138,20 +143,53 @@ def _meaning_for(verdict):
     return Signature.Meaning.CONFIRM_NOT_ELIGIBLE
 
 
+# Outcomes that end an entry for a reason other than the criteria: they may be recorded at any stage, signed or not.
+ENDS_ANY_TIME = {
+    Screening.Enrollment.DECLINED,
+    Screening.Enrollment.INVESTIGATOR_DECISION,
+    Screening.Enrollment.OTHER_TRIAL,
+    Screening.Enrollment.DIED,
+    Screening.Enrollment.LOST,
+    Screening.Enrollment.NOT_ENROLLED,
+}
+REASON_REQUIRED = {Screening.Enrollment.INVESTIGATOR_DECISION, Screening.Enrollment.NOT_ENROLLED}
+
+
+def screening_outcome_refusal(*, screening, outcome, signed):
+    """Why `outcome` cannot end this screening now, in words for the outcome field, or None if it can."""
+    if outcome in ENDS_ANY_TIME:
+        return None
+    if not signed:
+        return "Enrolled and screen failure are recorded after the investigator has signed the screening."
+    if outcome == Screening.Enrollment.ENROLLED and screening.verdict != Screening.Verdict.ELIGIBLE:
+        return "Only an eligible candidate can be enrolled."
+    if outcome == Screening.Enrollment.SCREEN_FAILURE and screening.verdict != Screening.Verdict.INELIGIBLE:
+        return "A screen failure is a screening signed as not meeting the criteria."
+    return None
+
+
+def screening_outcome_choices(*, screening):
+    """The outcomes that can end this screening as it is now, in the order of the choices."""
+    signed = screening.is_signed
+    return [
+        (value, label)
+        for value, label in Screening.Enrollment.choices
+        if screening_outcome_refusal(screening=screening, outcome=value, signed=signed) is None
+    ]
+
+
 @transaction.atomic
 def screening_record_enrollment(*, screening, outcome, reason, user, change_reason=""):
-    """After sign-off: enrolled, declined by the candidate, or not enrolled (with the reason). Once recorded, the
-    outcome changes only with the reason for the change, which the audit trail keeps."""
+    """How the entry ends: enrolled or a screen failure after sign-off; declined, an investigator's decision, another
+    trial, died, lost or another reason at any stage. Once recorded, the outcome changes only with the reason for the
+    change, which the audit trail keeps."""
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
-    if not Signature.objects.filter(screening=screening).exists():
-        raise ValidationError("Record the enrollment outcome after the investigator has signed the screening.")
+    signed = Signature.objects.filter(screening=screening).exists()
+    if refusal := screening_outcome_refusal(screening=screening, outcome=outcome, signed=signed):
+        raise ValidationError({"outcome": refusal})
     if screening.enrollment and not change_reason.strip():
-        raise ValidationError(
-            {"change_reason": "The enrollment outcome is already recorded: say why it changes to change it."}
-        )
-    if outcome == Screening.Enrollment.ENROLLED and screening.verdict != Screening.Verdict.ELIGIBLE:
-        raise ValidationError({"outcome": "Only an eligible candidate can be enrolled."})
-    if outcome == Screening.Enrollment.NOT_ENROLLED and not reason.strip():
+        raise ValidationError({"change_reason": "The outcome is already recorded: say why it changes to change it."})
+    if outcome in REASON_REQUIRED and not reason.strip():
         raise ValidationError({"reason": "Say why the candidate was not enrolled."})
     screening.enrollment = outcome
     screening.enrollment_reason = reason.strip()

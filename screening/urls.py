@@ -26,5 +26,6 @@ urlpatterns = [
     path("log/", log_views.screen_fail_log, name="log"),
     path("log/export.csv", log_views.screen_fail_log_export, {"file_format": "csv"}, name="log_export_csv"),
     path("log/export.xlsx", log_views.screen_fail_log_export, {"file_format": "xlsx"}, name="log_export_xlsx"),
+    path("log/legend.csv", log_views.screen_fail_log_legend, name="log_legend_csv"),
     path("log/exports/", log_views.identified_exports, name="identified_exports"),
 ]

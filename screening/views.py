@@ -141,12 +141,10 @@ def screening_detail(request, pk):
             "signature": getattr(screening, "signature", None),
             "verification": verify(screening) if screening.is_signed else None,
             "sign_form": SignForm() if _may_sign(request.user, screening) else None,
-            "enrollment_form": (
-                (EnrollmentChangeForm if screening.enrollment else EnrollmentForm)()
-                if _may_record_enrollment(request.user, screening)
-                else None
+            "enrollment_form": _enrollment_form(request.user, screening),
+            "reports": reports.reports_marked(
+                screening, screening.reports.select_related("requested_by").order_by("-created_at")[:10]
             ),
-            "reports": screening.reports.select_related("requested_by").order_by("-created_at")[:10],
             "derived": derived_labs(screening, ruleset_for_version(screening.criteria_version)),
             "newer_version": selectors.version_replacing(screening),
         },
@@ -163,8 +161,12 @@ def _may_sign(user, screening):
     )
 
 
-def _may_record_enrollment(user, screening):
-    return user.has_perm("screening.record_enrollment") and screening.is_signed
+def _enrollment_form(user, screening):
+    """The outcome form with the outcomes this screening can have now, for those who record outcomes."""
+    if not user.has_perm("screening.record_enrollment"):
+        return None
+    choices = services.screening_outcome_choices(screening=screening)
+    return (EnrollmentChangeForm if screening.enrollment else EnrollmentForm)(choices=choices)
 
 
 @permission_required("screening.sign_screening", raise_exception=True)
@@ -231,7 +233,7 @@ def screening_enrollment(request, pk):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Enrollment outcome recorded.")
+            messages.success(request, "Outcome recorded.")
     else:
         messages.error(request, " ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items()))
     return redirect("screening:detail", pk=screening.pk)
@@ -376,7 +378,7 @@ def report_create(request, pk):
 @require_GET
 def report_status(request, report_id):
     """Polled by the result page until the report is ready or has failed."""
-    report = get_object_or_404(Report, pk=report_id)
+    report = reports.report_marked(get_object_or_404(Report, pk=report_id))
     return render(request, "screening/_report_row.html", {"report": report})
 
 

@@ -1,13 +1,15 @@
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 
+from review.selectors import worklist
 from trials import roles, selectors
 
 
 def home(request):
     user_roles = roles.roles_of(request.user)
     trials = selectors.trial_list() if request.user.has_perm("trials.view_trial") else []
-    return render(request, "home.html", {"user_roles": user_roles, "trials": trials})
+    context = {"user_roles": user_roles, "trials": trials, "worklist": worklist(user=request.user)}
+    return render(request, "home.html", context)
 
 
 @permission_required("trials.view_trial", raise_exception=True)

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "patients",
     "screening",
     "amendments",
+    "referrals",
+    "review",
 ]
 
 MIDDLEWARE = [

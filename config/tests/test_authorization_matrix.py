@@ -6,6 +6,8 @@ from django.urls import NoReverseMatch, reverse
 
 from amendments.services import impact_preview_request
 from config.tests.test_access import URLS
+from referrals.services import referral_create
+from review.services import query_raise
 from screening import services
 from screening.models import Report
 from trials.services import criteria_version_create_amendment
@@ -37,6 +39,7 @@ EXPECTED = {
     "screening:log": (302, 403, 200, 200, 403),
     "screening:log_export_csv": (302, 403, 200, 200, 403),
     "screening:log_export_xlsx": (302, 403, 200, 200, 403),
+    "screening:log_legend_csv": (302, 403, 200, 200, 403),
     "screening:report_create": (302, 405, 405, 405, 403),
     "screening:report_status": (302, 200, 200, 200, 403),
     "screening:report_download": (302, 200, 200, 200, 403),
@@ -48,6 +51,13 @@ EXPECTED = {
     "amendments:review": (302, 403, 403, 200, 403),
     "amendments:impact_start": (302, 403, 403, 405, 403),
     "amendments:impact_status": (302, 403, 403, 200, 403),
+    "referrals:list": (302, 200, 200, 200, 403),
+    "referrals:new": (302, 200, 403, 403, 403),
+    "referrals:detail": (302, 200, 200, 200, 403),
+    "review:query_raise": (302, 403, 405, 403, 403),
+    "review:query_answer": (302, 405, 403, 403, 403),
+    "review:query_ask_again": (302, 403, 405, 403, 403),
+    "review:query_close": (302, 403, 405, 403, 403),
 }
 
 SITE_URLS = sorted(name for name, _ in URLS if not name.startswith("admin"))
@@ -58,7 +68,7 @@ def test_every_site_url_has_a_row_in_the_matrix():
 
 
 @pytest.fixture
-def objects(screening_for, coordinator, administrator, settings, tmp_path):
+def objects(screening_for, coordinator, investigator, administrator, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     screening = screening_for()
     services.screening_evaluate(screening=screening)
@@ -67,6 +77,15 @@ def objects(screening_for, coordinator, administrator, settings, tmp_path):
     screening.report = report
     screening.draft = criteria_version_create_amendment(source=screening.criteria_version)
     screening.preview = impact_preview_request(version=screening.draft, user=administrator)
+    screening.query = query_raise(screening=screening, user=investigator, target="field-weight_kg", text="Which scale?")
+    screening.referral = referral_create(
+        candidate=screening.candidate,
+        trial=screening.trial,
+        user=coordinator,
+        source="clinic",
+        source_detail="",
+        referred_on=screening.screening_date,
+    )
     return screening
 
 
@@ -79,6 +98,10 @@ def url_for(name, screening):
         return reverse(name, args=[screening.report.pk])
     if name in {"amendments:review", "amendments:impact_start"}:
         return reverse(name, args=[screening.draft.pk])
+    if name == "referrals:detail":
+        return reverse(name, args=[screening.referral.pk])
+    if name.startswith("review:query_") and name != "review:query_raise":
+        return reverse(name, args=[screening.query.pk])
     if name == "amendments:impact_status":
         return reverse(name, args=[screening.preview.pk])
     try:
