@@ -101,8 +101,8 @@ def run(args, database_url, started):
             flush=True,
         )
 
-    export_part = measure_export(client, "/screenings/log/export.csv?" + urlencode(EXPORT_PART_FILTER))
-    export_full = measure_export(client, "/screenings/log/export.csv")
+    export_part = measure_export(client, "/review/log/export.csv?" + urlencode(EXPORT_PART_FILTER))
+    export_full = measure_export(client, "/review/log/export.csv")
     return report(args, pages, small, results, export_full, export_part, time.perf_counter() - started)
 
 
@@ -459,9 +459,9 @@ def describe_filter():
 
 def page_urls():
     return {
-        "first": "/screenings/log/",
-        "filtered": "/screenings/log/?" + urlencode(FILTERED),
-        "deep": "/screenings/log/?page=50",
+        "first": "/review/log/",
+        "filtered": "/review/log/?" + urlencode(FILTERED),
+        "deep": "/review/log/?page=50",
     }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from screening import log_views, views
+from screening import views
 
 app_name = "screening"
 
@@ -23,9 +23,4 @@ urlpatterns = [
     path("reports/<int:report_id>/download/", views.report_download, name="report_download"),
     path("reports/attention/", views.reports_attention, name="reports_attention"),
     path("reports/<int:report_id>/retry/", views.report_retry, name="report_retry"),
-    path("log/", log_views.screen_fail_log, name="log"),
-    path("log/export.csv", log_views.screen_fail_log_export, {"file_format": "csv"}, name="log_export_csv"),
-    path("log/export.xlsx", log_views.screen_fail_log_export, {"file_format": "xlsx"}, name="log_export_xlsx"),
-    path("log/legend.csv", log_views.screen_fail_log_legend, name="log_legend_csv"),
-    path("log/exports/", log_views.identified_exports, name="identified_exports"),
 ]

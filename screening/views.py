@@ -15,7 +15,8 @@ from accounts.lockout import password_attempt_failed, password_attempt_refused
 from config.middleware import not_user_activity
 from config.service_errors import add_service_errors
 from patients.selectors import candidate_search
-from screening import exports, reports, selectors, services
+from review import exports
+from screening import reports, selectors, services
 from screening.audit import audit_entries, changes_since
 from screening.facts import derived_labs
 from screening.forms import (

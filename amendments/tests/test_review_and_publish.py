@@ -239,9 +239,9 @@ def test_the_log_filters_by_criteria_version(client_for, investigator, amendment
     publish(amendment)
     new = evaluate_entered(initials="NW")
     client = client_for(investigator)
-    page = client.get(reverse("screening:log"), {"version": amendment.pk}).content.decode()
+    page = client.get(reverse("review:log"), {"version": amendment.pk}).content.decode()
     assert new.number in page
     assert old.number not in page
-    page = client.get(reverse("screening:log"), {"version": old.criteria_version_id}).content.decode()
+    page = client.get(reverse("review:log"), {"version": old.criteria_version_id}).content.decode()
     assert old.number in page
     assert new.number not in page

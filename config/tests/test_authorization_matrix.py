@@ -35,11 +35,11 @@ EXPECTED = {
     "screening:audit": (302, 403, 200, 200, 403),
     "screening:audit_csv": (302, 403, 200, 200, 403),
     "screening:audit_pdf": (302, 403, 200, 200, 403),
-    "screening:identified_exports": (302, 403, 403, 200, 403),
-    "screening:log": (302, 403, 200, 200, 403),
-    "screening:log_export_csv": (302, 403, 200, 200, 403),
-    "screening:log_export_xlsx": (302, 403, 200, 200, 403),
-    "screening:log_legend_csv": (302, 403, 200, 200, 403),
+    "review:identified_exports": (302, 403, 403, 200, 403),
+    "review:log": (302, 403, 200, 200, 403),
+    "review:log_export_csv": (302, 403, 200, 200, 403),
+    "review:log_export_xlsx": (302, 403, 200, 200, 403),
+    "review:log_legend_csv": (302, 403, 200, 200, 403),
     "screening:report_create": (302, 405, 405, 405, 403),
     "screening:report_status": (302, 200, 200, 200, 403),
     "screening:report_download": (302, 200, 200, 200, 403),
@@ -77,8 +77,10 @@ def objects(screening_for, coordinator, investigator, administrator, settings, t
     screening.report = report
     screening.draft = criteria_version_create_amendment(source=screening.criteria_version)
     screening.preview = impact_preview_request(version=screening.draft, user=administrator)
-    screening.query = query_raise(screening=screening, user=investigator, target="field-weight_kg", text="Which scale?")
-    screening.referral = referral_create(
+    screening.open_query = query_raise(
+        screening=screening, user=investigator, target="field-weight_kg", text="Which scale?"
+    )
+    screening.open_referral = referral_create(
         candidate=screening.candidate,
         trial=screening.trial,
         user=coordinator,
@@ -99,9 +101,9 @@ def url_for(name, screening):
     if name in {"amendments:review", "amendments:impact_start"}:
         return reverse(name, args=[screening.draft.pk])
     if name == "referrals:detail":
-        return reverse(name, args=[screening.referral.pk])
+        return reverse(name, args=[screening.open_referral.pk])
     if name.startswith("review:query_") and name != "review:query_raise":
-        return reverse(name, args=[screening.query.pk])
+        return reverse(name, args=[screening.open_query.pk])
     if name == "amendments:impact_status":
         return reverse(name, args=[screening.preview.pk])
     try:

@@ -22,6 +22,8 @@ from amendments.services import impact_preview_request, impact_preview_run
 from config.tests.test_authorization_matrix import EXPECTED, PERSONAS, url_for
 from patients.models import Candidate
 from patients.visibility import RESTRICTED_FIELDS
+from referrals.services import referral_create
+from review.services import query_raise
 from screening.models import Report
 from screening.reports import report_generate
 from screening.tests.forms_data import eligible_payload, sign_as
@@ -77,6 +79,18 @@ def planted(client_for, coordinator, investigator, screening_for, settings, tmp_
     first.preview = impact_preview_request(version=first.draft, user=coordinator)
     impact_preview_run(preview_id=first.preview.pk)
     second.draft, second.preview = first.draft, first.preview
+    # A query and a referral, for the review and pre-screening pages.
+    first.open_query = second.open_query = query_raise(
+        screening=second, user=investigator, target="field-weight_kg", text="Which scale?"
+    )
+    first.open_referral = second.open_referral = referral_create(
+        candidate=candidate,
+        trial=first.trial,
+        user=coordinator,
+        source="clinic",
+        source_detail="",
+        referred_on=date.today(),
+    )
     return first, second
 
 
@@ -109,10 +123,10 @@ def visits(screening):
     search = reverse("screening:home")
     for query in (INITIALS, MRN, screening.number, screening.candidate.screening_number):
         yield f"search for {query}", f"{search}?q={query}", query
-    for name in ("screening:log_export_csv", "screening:log_export_xlsx"):
+    for name in ("review:log_export_csv", "review:log_export_xlsx"):
         for data_set in ("limited", "identified"):
             yield f"{name} {data_set}", f"{reverse(name)}?{data_set}=1", None
-    yield "log filtered", f"{reverse('screening:log')}?q={screening.number}", None
+    yield "log filtered", f"{reverse('review:log')}?q={screening.number}", None
     yield "missing screening", reverse("screening:detail", args=[999999]), None
 
 

@@ -138,9 +138,7 @@ def test_the_log_flow_counts_referrals_of_the_period_with_each_reason(client_for
         screening_date=date(2026, 3, 20),
     )
     referral(referred_on=date(2026, 2, 28))  # the day before the period: not counted
-    response = client_for(investigator).get(
-        reverse("screening:log"), {"date_from": "2026-03-01", "date_to": "2026-03-31"}
-    )
+    response = client_for(investigator).get(reverse("review:log"), {"date_from": "2026-03-01", "date_to": "2026-03-31"})
     counts = response.context["summary"]["referrals"]
     assert (counts["referred"], counts["screened"], counts["not_approached"], counts["declined"], counts["open"]) == (
         4,

@@ -4,20 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('screening', '0013_report_outbox_and_claims'),
+        ("screening", "0013_report_outbox_and_claims"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalscreening',
-            name='enrollment',
-            field=models.CharField(blank=True, choices=[('enrolled', 'Enrolled'), ('screen_failure', 'Screen failure: does not meet the criteria'), ('declined', 'Declined by the candidate'), ('investigator', 'Not enrolled: investigator decision'), ('other_trial', 'Enrolled in another trial'), ('died', 'Died before enrollment'), ('lost', 'Lost to follow-up before enrollment'), ('not_enrolled', 'Not enrolled, another reason')], max_length=14, verbose_name='outcome'),
+            model_name="historicalscreening",
+            name="enrollment",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("enrolled", "Enrolled"),
+                    ("screen_failure", "Screen failure: does not meet the criteria"),
+                    ("declined", "Declined by the candidate"),
+                    ("investigator", "Not enrolled: investigator decision"),
+                    ("other_trial", "Enrolled in another trial"),
+                    ("died", "Died before enrollment"),
+                    ("lost", "Lost to follow-up before enrollment"),
+                    ("not_enrolled", "Not enrolled, another reason"),
+                ],
+                max_length=14,
+                verbose_name="outcome",
+            ),
         ),
         migrations.AlterField(
-            model_name='screening',
-            name='enrollment',
-            field=models.CharField(blank=True, choices=[('enrolled', 'Enrolled'), ('screen_failure', 'Screen failure: does not meet the criteria'), ('declined', 'Declined by the candidate'), ('investigator', 'Not enrolled: investigator decision'), ('other_trial', 'Enrolled in another trial'), ('died', 'Died before enrollment'), ('lost', 'Lost to follow-up before enrollment'), ('not_enrolled', 'Not enrolled, another reason')], max_length=14, verbose_name='outcome'),
+            model_name="screening",
+            name="enrollment",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("enrolled", "Enrolled"),
+                    ("screen_failure", "Screen failure: does not meet the criteria"),
+                    ("declined", "Declined by the candidate"),
+                    ("investigator", "Not enrolled: investigator decision"),
+                    ("other_trial", "Enrolled in another trial"),
+                    ("died", "Died before enrollment"),
+                    ("lost", "Lost to follow-up before enrollment"),
+                    ("not_enrolled", "Not enrolled, another reason"),
+                ],
+                max_length=14,
+                verbose_name="outcome",
+            ),
         ),
     ]

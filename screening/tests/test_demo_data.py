@@ -1,15 +1,127 @@
+from collections import Counter
+from datetime import timedelta
+
 from django.core.management import call_command
+from django.utils import timezone
 
+from conftest import PASSWORD
+from patients.models import Candidate
+from referrals.models import Referral
+from review.models import Query
+from review.selectors import worklist
+from screening.management.demo_population import DEMO_MRN_PREFIX, MONTHS, months_before
 from screening.models import Screening
+from screening.signing import verify
+from trials.models import CriteriaVersion
+
+FOUR = [f"{DEMO_MRN_PREFIX}{number:03d}" for number in range(1, 5)]
 
 
-def test_demo_screenings_show_each_verdict_once(active_version, coordinator, capsys):
-    call_command("create_demo_screenings")
-    screenings = Screening.objects.order_by("candidate__screening_number")
+def the_four():
+    return Screening.objects.filter(candidate__mrn__in=FOUR).order_by("candidate__screening_number")
+
+
+def assert_the_four():
+    screenings = the_four()
     assert [s.verdict for s in screenings] == ["eligible", "ineligible", "ineligible", "incomplete"]
     failed = [set(s.outcomes.filter(status="not_met").values_list("code", flat=True)) for s in screenings]
     assert failed[1] == {"IN16"}
     assert failed[2] == {"EX11"}
+    assert all(s.screening_date == timezone.localdate() for s in screenings)
+
+
+def test_demo_screenings_show_each_verdict_once(screening_for, investigator, administrator, capsys):
+    """On a trial that has screenings already, only the four of today are added (the 18 months would not fit)."""
+    screening_for()
     call_command("create_demo_screenings")
-    assert Screening.objects.count() == 4
+    assert "only the four demo screenings" in capsys.readouterr().out
+    assert_the_four()
+    assert Screening.objects.count() == 5
+    call_command("create_demo_screenings")
+    assert Screening.objects.count() == 5
     assert "already exist" in capsys.readouterr().out
+
+
+def test_the_demo_site_has_18_months_of_screening(active_version, coordinator, investigator, administrator, capsys):
+    call_command("create_demo_screenings")
+    assert "The last 18 months: " in capsys.readouterr().out
+    today = timezone.localdate()
+    population = Screening.objects.exclude(candidate__mrn__in=FOUR)
+    assert 280 <= population.count() <= 320
+    assert not Candidate.objects.exclude(mrn__startswith=DEMO_MRN_PREFIX).exists()
+
+    # Spread over the 18 months, every month, more at the end; each registered on its screening day.
+    dates = list(population.values_list("screening_date", "created_at"))
+    first = months_before(today, MONTHS)
+    assert all(first <= day <= today for day, _ in dates)
+    months = Counter((today.year - day.year) * 12 + today.month - day.month for day, _ in dates)
+    assert all(months[m] >= 4 for m in range(1, MONTHS))
+    assert sum(months[m] for m in range(1, 7)) > sum(months[m] for m in range(12, 18))
+    assert all(timezone.localdate(created) == day for day, created in dates)
+
+    # Every verdict, every outcome, open work, two cohorts, several coordinators and both investigators.
+    assert set(population.values_list("verdict", flat=True)) == {"eligible", "ineligible", "incomplete", ""}
+    assert population.filter(status=Screening.Status.DRAFT).count() >= 3
+    outcomes = Counter(population.values_list("enrollment", flat=True))
+    assert set(outcomes) == {"", *Screening.Enrollment.values}
+    assert 0.18 <= outcomes[Screening.Enrollment.ENROLLED] / population.count() <= 0.27
+    assert not population.filter(enrollment="enrolled").exclude(verdict="eligible", signature__isnull=False).exists()
+    assert not population.filter(enrollment="screen_failure").exclude(verdict="ineligible", signature__isnull=False)
+    assert population.filter(verdict="eligible", signature__isnull=False, enrollment="").exists()
+    assert set(population.values_list("cohort", flat=True)) == {"phase1", "phase2"}
+    assert len(set(population.values_list("coordinator__username", flat=True))) >= 3
+    assert len(set(population.values_list("signature__signer__username", flat=True)) - {None}) == 2
+    assert population.exclude(number__endswith="-1").exists()  # rescreened after a screen failure
+    failing = set(population.filter(outcomes__status="not_met").values_list("outcomes__code", flat=True))
+    assert {"IN03", "IN05", "IN16", "IN17", "EX03", "EX11", "EX15", "EX18", "IN01", "IN09", "IN20"} <= failing
+    assert {"EX08", "EX09"} & failing
+
+    # Two criteria versions: the older screenings on the original protocol, the newer on Amendment 1.
+    amendment = CriteriaVersion.objects.get(status="active")
+    assert amendment.label == "Amendment 1"
+    assert amendment.published_by == administrator and amendment.impact_preview.status == "done"
+    assert today - timedelta(days=290) <= amendment.effective_date <= today - timedelta(days=260)
+    on = dict(population.values_list("pk", "criteria_version"))
+    for pk, day in population.values_list("pk", "screening_date"):
+        assert (on[pk] == amendment.pk) == (day >= amendment.effective_date)
+    assert population.filter(criteria_version=amendment).count() > 100
+    assert population.exclude(criteria_version=amendment).count() > 80
+
+    # Signed through the sign-off: the signatures verify; the demo users' own passwords are unchanged.
+    signed = population.filter(signature__isnull=False).select_related("signature")
+    assert signed.count() > 200
+    assert all(verify(s).valid for s in signed.order_by("?")[:5])
+    assert all(s.signature.signed_at > s.evaluated_at and s.signature.signed_at <= timezone.now() for s in signed)
+    investigator.refresh_from_db()
+    administrator.refresh_from_db()
+    assert investigator.check_password(PASSWORD) and administrator.check_password(PASSWORD)
+
+    # Referrals in every status, most of them screened.
+    referrals = Counter(Referral.objects.values_list("status", flat=True))
+    assert set(referrals) == set(Referral.Status.values)
+    assert 70 <= referrals.total() <= 90 and referrals["screened"] > referrals.total() / 2
+
+    # Queries: closed ones in the history, and work waiting in both worklists.
+    queries = Counter(Query.objects.values_list("status", flat=True))
+    assert queries["closed"] >= 10
+    assert len(worklist(user=coordinator)["to_answer"]) >= 2
+    assert len(worklist(user=investigator)["answered"]) >= 2
+    assert len(worklist(user=investigator)["awaiting_signoff"]) >= 5
+
+    assert_the_four()
+    assert the_four().get(verdict="eligible").criteria_version == amendment
+
+    before = (
+        Screening.objects.count(),
+        Referral.objects.count(),
+        Query.objects.count(),
+        CriteriaVersion.objects.count(),
+    )
+    call_command("create_demo_screenings")
+    assert "already exist" in capsys.readouterr().out
+    assert before == (
+        Screening.objects.count(),
+        Referral.objects.count(),
+        Query.objects.count(),
+        CriteriaVersion.objects.count(),
+    )

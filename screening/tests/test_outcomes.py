@@ -33,7 +33,7 @@ def entry(screening_for, investigator, *, verdict, signed=False, outcome="", day
 
 
 def flow(client, **filters):
-    return client.get(reverse("screening:log"), filters).context["summary"]["consort"]
+    return client.get(reverse("review:log"), filters).context["summary"]["consort"]
 
 
 BOXES = ("not_meeting_criteria", "declined", "other_reasons", "enrolled", "open")
@@ -103,11 +103,13 @@ def test_the_flow_counts_the_screening_dates_of_the_period(
 def test_the_log_page_draws_the_flow_boxes(client_for, investigator, screening_for):
     entry(screening_for, investigator, verdict="eligible", signed=True, outcome=E.ENROLLED)
     entry(screening_for, investigator, verdict="", outcome=E.LOST)
-    page = client_for(investigator).get(reverse("screening:log")).content.decode()
+    page = client_for(investigator).get(reverse("review:log")).content.decode()
     assert 'id="count-assessed">2<' in page
     assert 'id="count-enrolled">1<' in page
     assert 'id="count-other-reasons">1<' in page
     assert f"{E.LOST.label}: 1" in page
+    attrition_other = page[page.index('id="attrition-other"') :]
+    assert f'<td>{E.LOST.label}</td><td class="text-end">1</td>' in attrition_other
 
 
 @pytest.mark.parametrize(

@@ -63,12 +63,12 @@ def test_a_recorded_enrollment_outcome_changes_only_with_a_reason_that_is_audite
     ("method", "url", "data"),
     [
         ("get", "screening:home", {"q": "\x00"}),
-        ("get", "screening:log", {"q": "SCR\x00"}),
+        ("get", "review:log", {"q": "SCR\x00"}),
         ("post", "screening:new", {"initials": "AB\x00", "birth_date": "1970-01-01", "sex": "male"}),
     ],
 )
 def test_a_nul_byte_anywhere_is_a_bad_request_not_a_500(client_for, investigator, coordinator, method, url, data):
-    client = client_for(investigator if url == "screening:log" else coordinator)
+    client = client_for(investigator if url == "review:log" else coordinator)
     response = getattr(client, method)(reverse(url), data)
     assert response.status_code == 400
     assert "a NUL byte" in response.content.decode()

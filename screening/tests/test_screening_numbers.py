@@ -43,14 +43,14 @@ def test_the_log_and_its_exports_tell_the_screenings_apart(screening_for, coordi
     first = screening_for()
     second = screen_again(first, coordinator)
     client = client_for(investigator)
-    page = client.get(reverse("screening:log")).content.decode()
+    page = client.get(reverse("review:log")).content.decode()
     assert f">{first.number}</a>" in page
     assert f">{second.number}</a>" in page
-    export = b"".join(client.get(reverse("screening:log_export_csv")).streaming_content).decode()
+    export = b"".join(client.get(reverse("review:log_export_csv")).streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(export)))
     assert sorted(row["screening_number"] for row in rows) == [first.number, second.number]
     assert {row["candidate_number"] for row in rows} == {first.candidate.screening_number}
-    found = client.get(reverse("screening:log"), {"q": second.number}).content.decode()
+    found = client.get(reverse("review:log"), {"q": second.number}).content.decode()
     assert f">{second.number}</a>" in found
     assert f">{first.number}</a>" not in found
 

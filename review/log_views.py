@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from referrals.selectors import referral_flow
-from screening import exports, log
-from screening.forms import LogFilterForm
+from review import exports, log
+from review.forms import LogFilterForm
 from screening.models import DataExport
 from trials import roles
 
@@ -42,7 +42,7 @@ def screen_fail_log(request):
     query.pop("page", None)
     return render(
         request,
-        "screening/log.html",
+        "review/log.html",
         {
             "form": form,
             "page": page,
@@ -259,4 +259,4 @@ def identified_exports(request):
     """The record of every limited or identified export: who took it, when, which data set and which filters."""
     records = DataExport.objects.select_related("exported_by").order_by("-exported_at")
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "screening/exports.html", {"page": page})
+    return render(request, "review/exports.html", {"page": page})

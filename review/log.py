@@ -30,6 +30,10 @@ def log_screenings(*, filters):
         queryset = queryset.filter(status=Screening.Status.DRAFT)
     elif filters.get("verdict"):
         queryset = queryset.filter(verdict=filters["verdict"])
+    if filters.get("outcome") == "none":
+        queryset = queryset.filter(enrollment="")
+    elif filters.get("outcome"):
+        queryset = queryset.filter(enrollment=filters["outcome"])
     if filters.get("cohort"):
         queryset = queryset.filter(cohort=filters["cohort"])
     if filters.get("coordinator"):

@@ -10,7 +10,7 @@ from itertools import pairwise
 import pytest
 from django.urls import reverse
 
-from screening.log_views import _ticks
+from review.log_views import _ticks
 
 SVG = "{http://www.w3.org/2000/svg}"
 FONT = 13  # the labels' font size in app.css, in the chart's units
@@ -52,7 +52,7 @@ SPRING = {"March 2026": (1, 0, 1), "April 2026": (3, 2, 0), "May 2026": (3, 1, 1
 
 
 def page(client, **params):
-    response = client.get(reverse("screening:log"), params)
+    response = client.get(reverse("review:log"), params)
     assert response.status_code == 200
     return response.content.decode()
 

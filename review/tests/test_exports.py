@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from conftest import make_user
-from screening import exports
+from review import exports
 from screening.models import DataExport
 from trials import roles
 from trials.services import criteria_version_create_amendment
@@ -31,13 +31,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_rows(client, **params):
-    response = client.get(reverse("screening:log_export_csv"), params)
+    response = client.get(reverse("review:log_export_csv"), params)
     assert response.status_code == 200
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
 def xlsx_workbook(client, **params):
-    response = client.get(reverse("screening:log_export_xlsx"), params)
+    response = client.get(reverse("review:log_export_xlsx"), params)
     assert response.status_code == 200
     return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
 
@@ -178,7 +178,7 @@ def test_the_limited_data_set_has_months_and_exact_ages_and_no_identifiers(clien
 def test_the_limited_and_identified_data_sets_are_for_administrators_only_and_recorded(
     client_for, investigator, administrator, by_age, data_set, file_format
 ):
-    url = reverse(f"screening:log_export_{file_format}")
+    url = reverse(f"review:log_export_{file_format}")
     assert client_for(investigator).get(url, {data_set: "1"}).status_code == 403
     assert not DataExport.objects.exists()
 
@@ -189,7 +189,7 @@ def test_the_limited_and_identified_data_sets_are_for_administrators_only_and_re
     assert (export.exported_by, export.data_set, export.file_format) == (administrator, data_set, file_format)
     assert export.filters == {"cohort": "phase1"}
 
-    page = client_for(administrator).get(reverse("screening:identified_exports")).content.decode()
+    page = client_for(administrator).get(reverse("review:identified_exports")).content.decode()
     assert export.get_data_set_display() in page
     assert "cohort: phase1" in page
     assert administrator.get_full_name() in page or administrator.get_username() in page
@@ -205,7 +205,7 @@ def test_a_new_role_with_the_log_still_gets_only_the_deidentified_set(client_for
     monitor = make_user(django_user_model, "monitor")
     monitor.groups.add(Group.objects.get(name=roles.INVESTIGATOR))
     client = client_for(monitor)
-    assert client.get(reverse("screening:log_export_csv"), {"identified": "1"}).status_code == 403
+    assert client.get(reverse("review:log_export_csv"), {"identified": "1"}).status_code == 403
     header = csv_rows(client)[0]
     assert header == exports.columns(exports.DEIDENTIFIED)
 

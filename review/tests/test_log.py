@@ -65,7 +65,7 @@ def investigator_client(client_for, investigator):
 
 
 def summary(client, **filters):
-    return client.get(reverse("screening:log"), filters).context["summary"]
+    return client.get(reverse("review:log"), filters).context["summary"]
 
 
 def test_consort_counts(investigator_client, hand_built):
@@ -89,13 +89,15 @@ def test_attrition_counts_each_reason_and_failures_on_one_criterion_alone(invest
         ({"failed": "EX11"}, {"anc_and_dilantin", "dilantin_only"}),
         ({"verdict": "eligible"}, {"eligible_enrolled", "eligible_declined"}),
         ({"cohort": "phase2"}, {"anc_only"}),
+        ({"outcome": "declined"}, {"eligible_declined"}),
+        ({"outcome": "none"}, {"anc_only", "anc_and_dilantin", "dilantin_only", "incomplete"}),
         ({"signed": "yes"}, {"eligible_enrolled", "eligible_declined", "anc_and_dilantin"}),
         ({"signed": "no", "verdict": "ineligible"}, {"anc_only", "dilantin_only"}),
         ({"date_from": "2026-04-01", "date_to": "2026-04-30"}, {"eligible_declined", "anc_only", "anc_and_dilantin"}),
     ],
 )
 def test_filters(investigator_client, hand_built, filters, expected):
-    page = investigator_client.get(reverse("screening:log"), filters).context["page"]
+    page = investigator_client.get(reverse("review:log"), filters).context["page"]
     shown = {pk for pk in (s.pk for s in page)}
     assert shown == {hand_built[name].pk for name in expected}
 
@@ -108,14 +110,14 @@ def test_counts_follow_the_filters(investigator_client, hand_built):
 
 def test_search_by_screening_number_and_sort(investigator_client, hand_built):
     number = hand_built["dilantin_only"].candidate.screening_number
-    page = investigator_client.get(reverse("screening:log"), {"q": number}).context["page"]
+    page = investigator_client.get(reverse("review:log"), {"q": number}).context["page"]
     assert [s.pk for s in page] == [hand_built["dilantin_only"].pk]
-    oldest = investigator_client.get(reverse("screening:log"), {"sort": "date"}).context["page"][0]
+    oldest = investigator_client.get(reverse("review:log"), {"sort": "date"}).context["page"][0]
     assert oldest.screening_date == date(2026, 3, 10)
 
 
 def test_chart_counts_per_month(investigator_client, hand_built):
-    bars = investigator_client.get(reverse("screening:log")).context["chart"]["bars"]
+    bars = investigator_client.get(reverse("review:log")).context["chart"]["bars"]
     assert [(b["label"][:7], b["screened"], b["failed"]) for b in bars] == [
         ("2026-03", 1, 0),
         ("2026-04", 3, 2),
@@ -124,7 +126,7 @@ def test_chart_counts_per_month(investigator_client, hand_built):
 
 
 def test_the_log_page_shows_rows_and_failed_codes(investigator_client, hand_built):
-    page = investigator_client.get(reverse("screening:log"), {"failed": "EX11"}).content.decode()
+    page = investigator_client.get(reverse("review:log"), {"failed": "EX11"}).content.decode()
     assert hand_built["dilantin_only"].candidate.screening_number in page
     assert "summary EX11" in page
     assert "<svg" in page
@@ -134,18 +136,18 @@ def test_log_queries_do_not_grow_with_rows(
     investigator_client, hand_built, screening_for, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(20) as before:
-        investigator_client.get(reverse("screening:log"))
+        investigator_client.get(reverse("review:log"))
     for _ in range(10):
         screening_for()
     with django_assert_max_num_queries(len(before.captured_queries)):
-        investigator_client.get(reverse("screening:log"))
+        investigator_client.get(reverse("review:log"))
 
 
 IDENTIFIERS = ("ZZ", "1960-06-01", "2026-03-10", "2026-03", "MRN")  # Safe Harbor: no date element finer than a year
 
 
 def test_csv_export_is_deidentified(investigator_client, hand_built):
-    response = investigator_client.get(reverse("screening:log_export_csv"))
+    response = investigator_client.get(reverse("review:log_export_csv"))
     assert response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -163,7 +165,7 @@ def test_csv_export_is_deidentified(investigator_client, hand_built):
 
 
 def test_xlsx_export_is_deidentified(investigator_client, hand_built):
-    response = investigator_client.get(reverse("screening:log_export_xlsx"), {"verdict": "ineligible"})
+    response = investigator_client.get(reverse("review:log_export_xlsx"), {"verdict": "ineligible"})
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
     assert rows[0][:4] == ("screening_number", "candidate_number", "screening_year", "age_years")
@@ -176,10 +178,10 @@ def test_xlsx_export_is_deidentified(investigator_client, hand_built):
 def test_only_administrators_export_identified_data_and_it_is_recorded(
     client_for, investigator, administrator, hand_built
 ):
-    assert client_for(investigator).get(reverse("screening:log_export_csv"), {"identified": "1"}).status_code == 403
+    assert client_for(investigator).get(reverse("review:log_export_csv"), {"identified": "1"}).status_code == 403
     assert not DataExport.objects.exists()
     response = client_for(administrator).get(
-        reverse("screening:log_export_csv"), {"identified": "1", "verdict": "eligible"}
+        reverse("review:log_export_csv"), {"identified": "1", "verdict": "eligible"}
     )
     text = b"".join(response.streaming_content).decode()
     assert "ZZ" in text
@@ -193,8 +195,8 @@ def test_only_administrators_export_identified_data_and_it_is_recorded(
 @pytest.mark.parametrize("persona", ["coordinator", "outsider"])
 def test_the_log_is_for_investigators_and_administrators(request, client_for, persona, hand_built):
     client = client_for(request.getfixturevalue(persona))
-    assert client.get(reverse("screening:log")).status_code == 403
-    assert client.get(reverse("screening:log_export_csv")).status_code == 403
+    assert client.get(reverse("review:log")).status_code == 403
+    assert client.get(reverse("review:log_export_csv")).status_code == 403
 
 
 def test_screenings_are_counted_once_even_with_many_failures(investigator_client, hand_built):
