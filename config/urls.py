@@ -40,6 +40,7 @@ urlpatterns = [
     path("amendments/", include("amendments.urls")),
     path("referrals/", include("referrals.urls")),
     path("review/", include("review.urls")),
+    path("ehr/", include("ehr.urls")),
     path("admin/password_change/", account_views.admin_password_change),
     path("admin/", admin.site.urls),
 ]

@@ -12,6 +12,8 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from ehr.selection import SECTION_NAMES
+from ehr.selectors import screening_imports
 from patients.models import Candidate
 from patients.visibility import candidate_fields_hidden_from
 from review.selectors import screening_queries
@@ -72,7 +74,46 @@ def audit_entries(screening, *, user):
                 }
             )
     entries.extend(_query_entries(screening))
+    entries.extend(_ehr_entries(screening))
     return sorted(entries, key=lambda entry: entry["when"])
+
+
+def _ehr_entries(screening):
+    """Each EHR import (the file's hash, what it gave) and each section the coordinator confirmed."""
+    entries = []
+    for record in screening_imports(screening=screening):
+        entries.append(
+            {
+                "when": record.imported_at,
+                "who": _who(record.imported_by),
+                "role": ", ".join(roles_of(record.imported_by)),
+                "action": "imported",
+                "kind": "EHR import",
+                "object": record.description,
+                "changes": [
+                    ("SHA-256", "", record.file_sha256),
+                    ("Resources", "", str(record.resources)),
+                    ("Values found", "", ", ".join(f"{k} {v}" for k, v in record.mapped.items()) or "none"),
+                    ("Skipped", "", str(len(record.problems))),
+                    ("Not used by the criteria", "", str(sum(record.not_used.values()))),
+                ],
+                "why": "",
+            }
+        )
+        for confirmation in record.confirmations.select_related("confirmed_by"):
+            entries.append(
+                {
+                    "when": confirmation.confirmed_at,
+                    "who": _who(confirmation.confirmed_by),
+                    "role": ", ".join(roles_of(confirmation.confirmed_by)),
+                    "action": "confirmed",
+                    "kind": "EHR values",
+                    "object": SECTION_NAMES[confirmation.section],
+                    "changes": [],
+                    "why": "",
+                }
+            )
+    return entries
 
 
 QUERY_ACTIONS = {"question": "asked", "answer": "answered", "close": "closed"}

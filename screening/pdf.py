@@ -10,6 +10,7 @@ from django.utils.text import capfirst
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
+from ehr.selectors import screening_ehr_values_used
 from review.selectors import screening_queries
 from screening.facts import derived_labs
 from screening.rules import facts as F
@@ -76,6 +77,7 @@ def report_context(screening, *, generated_by, generated_at):
         "answers": answers_shown(screening, ruleset),
         "confirmed_labs": [lab for lab in screening.labs.all() if lab.confirmed],
         "queries": screening_queries(screening=screening),
+        "ehr_values": screening_ehr_values_used(screening=screening),
         "derived": derived_labs(screening, ruleset),
         "signature": getattr(screening, "signature", None),
         "verification": verify(screening) if screening.is_signed else None,

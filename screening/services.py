@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from ehr.selection import SECTION_NAMES
+from ehr.selectors import sections_to_confirm
 from patients.models import Candidate
 from patients.services import candidate_register
 from review.models import Query
@@ -277,6 +279,8 @@ def screening_update(
     current = _lock_unsigned(screening)
     if revision is not None and revision != current:
         raise StaleEdit(revision)
+    if evaluate:
+        _check_ehr_confirmed(screening)
     screening.revision = current + 1
     for name in ENTRY_FIELDS:
         if name in fields:
@@ -307,6 +311,7 @@ def screening_evaluate(*, screening):
     """Evaluate against the screening's own criteria version and store one outcome row per criterion. What is
     evaluated is read again under the lock: never an entry that another save has since replaced."""
     current = _lock_unsigned(screening)
+    _check_ehr_confirmed(screening)
     screening = Screening.objects.select_related("candidate", "criteria_version").get(pk=screening.pk)
     screening.revision = current + 1
     screening._change_reason = "Evaluated again against its criteria version"
@@ -348,6 +353,13 @@ def _lock_unsigned(screening):
             "to this one."
         )
     return revision
+
+
+def _check_ehr_confirmed(screening):
+    """Values prefilled from the EHR are evaluated only once the coordinator has confirmed their sections."""
+    if pending := sections_to_confirm(screening):
+        names = ", ".join(SECTION_NAMES[section] for section in pending)
+        raise ValidationError(f"Confirm the values prefilled from the EHR first: {names}.")
 
 
 def _stored_rows(screening):

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.lockout import password_attempt_failed, password_attempt_refused
 from config.middleware import not_user_activity
 from config.service_errors import add_service_errors
+from ehr.selection import SECTION_NAMES
+from ehr.selectors import sections_to_confirm
 from patients.selectors import candidate_search
 from review import exports
 from screening import reports, selectors, services
@@ -83,6 +85,9 @@ def screening_edit(request, pk):
         if entry.is_valid():
             had_verdict = screening.status == Screening.Status.EVALUATED
             evaluate = request.POST.get("action") == "evaluate"
+            # What the coordinator typed is saved either way; the evaluation waits for the EHR values' confirmation.
+            unconfirmed = sections_to_confirm(screening) if evaluate else []
+            evaluate = evaluate and not unconfirmed
             try:
                 services.screening_update(screening=screening, evaluate=evaluate, **entry.service_arguments())
             except services.StaleEdit as stale:
@@ -92,6 +97,12 @@ def screening_edit(request, pk):
                 return redirect("screening:detail", pk=screening.pk)
             if evaluate:
                 return redirect("screening:detail", pk=screening.pk)
+            if unconfirmed:
+                names = ", ".join(SECTION_NAMES[section] for section in unconfirmed)
+                messages.error(
+                    request, f"Draft saved, not evaluated: confirm the values prefilled from the EHR first ({names})."
+                )
+                return redirect(reverse("screening:edit", args=[screening.pk]) + "#ehr")
             cleared = (
                 " The earlier verdict no longer holds: choose Save and evaluate for a new one." if had_verdict else ""
             )

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "amendments",
     "referrals",
     "review",
+    "ehr",
 ]
 
 MIDDLEWARE = [
@@ -218,3 +219,6 @@ LOGGING = {
     # WeasyPrint narrates each step of every PDF at INFO; only its problems are worth a log line.
     "loggers": {"axes": {"level": "INFO"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+
+# FHIR imports: the largest upload read (a Synthea patient bundle is 0.3-4 MB; a year of a real chart can be larger).
+EHR_IMPORT_MAX_BYTES = env.int("EHR_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)

@@ -58,6 +58,8 @@ EXPECTED = {
     "review:query_answer": (302, 405, 403, 403, 403),
     "review:query_ask_again": (302, 403, 405, 403, 403),
     "review:query_close": (302, 403, 405, 403, 403),
+    "ehr:import": (302, 405, 403, 403, 403),
+    "ehr:confirm": (302, 405, 403, 403, 403),
 }
 
 SITE_URLS = sorted(name for name, _ in URLS if not name.startswith("admin"))
@@ -100,6 +102,8 @@ def url_for(name, screening):
         return reverse(name, args=[screening.report.pk])
     if name in {"amendments:review", "amendments:impact_start"}:
         return reverse(name, args=[screening.draft.pk])
+    if name == "ehr:confirm":
+        return reverse(name, args=[screening.pk, "labs"])
     if name == "referrals:detail":
         return reverse(name, args=[screening.open_referral.pk])
     if name.startswith("review:query_") and name != "review:query_raise":

@@ -1,0 +1,45 @@
+"""Reads for the EHR import: what a screening's imports found, by section, and what is left to confirm."""
+
+from ehr.models import EhrImport, EhrValue, SectionConfirmation
+from ehr.selection import SECTION_NAMES
+
+
+def sections_to_confirm(screening):
+    """The sections an import prefilled that the coordinator has not confirmed yet, by name."""
+    prefilled = set(
+        EhrValue.objects.filter(screening=screening, use=EhrValue.Use.PREFILLED).values_list("ehr_import", "section")
+    )
+    confirmed = set(SectionConfirmation.objects.filter(screening=screening).values_list("ehr_import", "section"))
+    return sorted({section for _, section in prefilled - confirmed}, key=list(SECTION_NAMES).index)
+
+
+def screening_ehr_values(*, screening):
+    """Per section: the values found, the chosen ones first, and whether the section is confirmed."""
+    values = list(EhrValue.objects.filter(screening=screening).select_related("ehr_import").order_by("pk"))
+    pending = set(sections_to_confirm(screening))
+    sections = {}
+    for value in values:
+        sections.setdefault(value.section, []).append(value)
+    return [
+        {
+            "section": section,
+            "name": SECTION_NAMES[section],
+            "values": sections[section],
+            "to_confirm": section in pending,
+        }
+        for section in SECTION_NAMES
+        if section in sections
+    ]
+
+
+def screening_imports(*, screening):
+    return list(EhrImport.objects.filter(screening=screening).select_related("imported_by"))
+
+
+def screening_ehr_values_used(*, screening):
+    """The values the screening holds that came from the EHR (prefilled, or typed the same), for the report."""
+    return list(
+        EhrValue.objects.filter(screening=screening, use__in=[EhrValue.Use.PREFILLED, EhrValue.Use.SAME])
+        .select_related("ehr_import")
+        .order_by("section", "field", "pk")
+    )
