@@ -1,16 +1,15 @@
 """Where on the entry form each imported field is shown: the id of the element its source note goes beside."""
 
+from screening.forms import input_anchor
+
+# The import's field keys that the form names otherwise (see `input_anchor`).
+FORM_KEYS = {
+    "ecog": "grade:ecog",
+    "blood_pressure": "blood_pressures",
+    "medication": "medications",
+    "therapy": "therapies",
+}
+
 
 def anchor_of(field):
-    kind, _, code = field.partition(":")
-    if kind == "lab":
-        return f"lab-{code}"
-    if kind == "answer":
-        return f"answer-{code}"
-    if kind == "history":
-        return f"field-{code}"
-    if kind in ("weight_kg", "ecog"):
-        return f"field-{kind}"
-    return {"blood_pressure": "section-blood_pressures", "medication": "section-medications"}.get(
-        kind, "section-therapies"
-    )
+    return input_anchor(FORM_KEYS.get(field, field))

@@ -6,34 +6,23 @@ import re
 from datetime import date
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from screening.models import Screening
 from screening.tests import test_browser
 
 pytestmark = test_browser.pytestmark
 page = test_browser.page
+watched_page = test_browser.watched_page
 
 BUNDLE = Path(__file__).resolve().parents[2] / "fixtures" / "fhir" / "synthea_tom_goodwin.json"
 
 
-@pytest.fixture
-def coordinator_page(page, coordinator, active_version, django_db_serialized_rollback):
-    console_errors = []
-    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
-    page.goto("/accounts/login/")
-    page.locator("#id_username").fill(coordinator.username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    yield page
-    assert not console_errors, f"Errors in the browser console: {console_errors}"
-
-
-def test_coordinator_imports_a_bundle_reviews_fixes_confirms_and_evaluates(coordinator_page, screening_for):
-    page = coordinator_page
+def test_coordinator_imports_a_bundle_reviews_fixes_confirms_and_evaluates(
+    watched_page, coordinator, active_version, screening_for
+):
+    page = watched_page
+    test_browser.log_in(page, coordinator)
     screening = screening_for(initials="TG", birth_date=date(1968, 4, 30), sex="male", screening_date=date(2020, 6, 9))
     page.goto(f"/screenings/{screening.pk}/edit/")
     page.locator("#ehr-import-form input[type=file]").set_input_files(BUNDLE)

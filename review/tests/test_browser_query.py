@@ -4,7 +4,6 @@ answer in their worklist and signs. The browser (Debian's Chromium) and its `pag
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
@@ -14,29 +13,14 @@ from screening.tests import test_browser
 
 pytestmark = test_browser.pytestmark
 page = test_browser.page
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.locator("#id_username").fill(user.username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-
-
-@pytest.fixture
-def browser_page(page, django_db_serialized_rollback):
-    """Fails the test on any console error (CSP violations among them)."""
-    console_errors = []
-    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
-    yield page
-    assert not console_errors, f"Errors in the browser console: {console_errors}"
+watched_page = test_browser.watched_page
+log_in = test_browser.log_in
 
 
 def test_investigator_asks_coordinator_answers_at_the_field_investigator_signs(
-    browser_page, evaluated, investigator, coordinator
+    watched_page, evaluated, investigator, coordinator
 ):
-    page = browser_page
+    page = watched_page
     screening = evaluated()
 
     # The investigator returns the screening with a question on the weight.

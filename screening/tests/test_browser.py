@@ -55,17 +55,30 @@ def page(monkeypatch, live_server):
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+def log_in(page, user):
+    page.goto("/accounts/login/")
+    page.locator("#id_username").fill(user.username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+@pytest.fixture
+def watched_page(page, django_db_serialized_rollback):
+    """The browser page, failing the test on any console error (CSP violations among them)."""
+    console_errors = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    yield page
+    assert not console_errors, f"Errors in the browser console: {console_errors}"
+
+
 @pytest.fixture
 def coordinator_page(page, coordinator, active_version, django_db_serialized_rollback):
     """The browser, logged in as the coordinator, with the shipped trial and criteria loaded.
 
     The live server needs a transactional database, which is emptied after each such test; the serialized
     rollback first puts back what migrations created (the role groups and their permissions)."""
-    page.goto("/accounts/login/")
-    page.locator("#id_username").fill(coordinator.username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    log_in(page, coordinator)
     return page
 
 
