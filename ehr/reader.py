@@ -131,5 +131,5 @@ def _is_ndjson(name, data):
     """An NDJSON file: named so, or more than one JSON object on more than one line."""
     if name.lower().endswith(".ndjson"):
         return True
-    lines = [line for line in data.splitlines()[:2] if line.strip()]
+    lines = [line for line in data.split(b"\n", 2)[:2] if line.strip()]
     return len(lines) > 1 and all(line.strip().startswith(b"{") and line.strip().endswith(b"}") for line in lines)

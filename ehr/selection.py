@@ -13,6 +13,7 @@ MEDICATION_WINDOW = timedelta(days=30)  # a medication stopped within this befor
 IDENTITY_FIELDS = ("birth_date", "sex")
 LISTS = ("blood_pressure", "medication", "therapy")
 MEASUREMENTS = ("lab", "weight_kg", "ecog", "answer:pregnancy_test")
+OTHER_CANDIDATES = 10  # per field, the newest: a chart of years holds hundreds of old prescriptions
 
 SECTIONS = {
     "lab": "labs",
@@ -76,7 +77,7 @@ def _choose_field(field, items, screening_date):
         chosen = before[:1]
     chosen_ids = {id(i) for i in chosen}
     rest = [Choice(i, "outside" if i in after else "candidate") for i in items if id(i) not in chosen_ids]
-    return [Choice(i, "chosen") for i in chosen] + rest
+    return [Choice(i, "chosen") for i in chosen] + rest[:OTHER_CANDIDATES]
 
 
 def _belongs(field, item, screening_date):
