@@ -16,7 +16,7 @@ run: $(VENV)/.app-installed .dev-secret-key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_trial_data
 	$(PY) manage.py create_demo_users
-	$(PY) manage.py create_demo_screenings
+	SECRET_KEY="$$(cat .dev-secret-key)" $(PY) manage.py create_demo_screenings
 	DEBUG=true SECRET_KEY="$$(cat .dev-secret-key)" $(PY) manage.py runserver $(HOST_PORT)
 
 ## make test: lint, migration and deployment checks, then the whole suite on PostgreSQL and Redis

@@ -1,5 +1,8 @@
-"""Demo candidates for `make run`: one screening for each verdict, entered and evaluated through the services."""
+"""Demo data for `make run`, entered through the services: 18 months of the site (about 300 screenings with their
+outcomes, referrals, queries and Amendment 1; see demo_population.py), then four hand-made screenings of today, one
+for each verdict."""
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,10 +13,12 @@ from django.utils import timezone
 
 from patients.models import Candidate
 from screening import services
+from screening.management import demo_population
+from screening.management.demo_population import DEMO_MRN_PREFIX
+from screening.models import Screening
 from trials.models import Analyte
 from trials.selectors import trials_open_for_screening
 
-DEMO_MRN_PREFIX = "DEMO-"
 ATTESTED = {
     "allergy_similar_compounds": False,
     "bleeding_diathesis": False,
@@ -61,25 +66,53 @@ DEMOS = [
 ]
 
 
+def years_before(day, years):
+    """The same day `years` earlier; 28 February for a 29th that year does not have."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 class Command(BaseCommand):
-    help = "Create 4 demo candidates: eligible, ineligible for a lab, ineligible for a medication, incomplete."
+    help = (
+        "Create the demo site's last 18 months (about 300 screenings, referrals, queries, an amendment), then 4 demo "
+        "candidates of today: eligible, ineligible for a lab, ineligible for a medication, incomplete."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--screenings",
+            type=int,
+            default=demo_population.SCREENINGS,
+            help="About how many screenings the 18 months hold (default %(default)s; fewer load faster).",
+        )
 
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, screenings=demo_population.SCREENINGS, **options):
         if Candidate.objects.filter(mrn__startswith=DEMO_MRN_PREFIX).exists():
             self.stdout.write("Demo screenings already exist; nothing changed.")
             return
-        coordinator = get_user_model().objects.filter(username="coordinator").first()
+        users = get_user_model().objects.in_bulk(
+            ["coordinator", "investigator", "administrator"], field_name="username"
+        )
         trial = trials_open_for_screening().first()
-        if coordinator is None or trial is None:
+        if len(users) < 3 or trial is None:
             raise CommandError("Run load_trial_data and create_demo_users first.")
+        coordinator = users["coordinator"]
+        if trial.screenings.exists() or trial.criteria_versions.count() > 1:
+            self.stdout.write(
+                "The trial already has screenings or amendments: only the four demo screenings are added."
+            )
+        else:
+            self.population(trial, users, screenings)
         analytes = {a.code: a for a in Analyte.objects.all()}
         today = timezone.localdate()
         for number, (initials, sex, changes) in enumerate(DEMOS, 1):
             screening = services.screening_register(
                 trial=trial,
                 initials=initials,
-                birth_date=today.replace(year=today.year - 50 - number),
+                birth_date=years_before(today, 50 + number),
                 sex=sex,
                 mrn=f"{DEMO_MRN_PREFIX}{number:03d}",
                 cohort="phase1",
@@ -130,3 +163,27 @@ class Command(BaseCommand):
             )
             screening, result = services.screening_evaluate(screening=screening)
             self.stdout.write(f"{screening.number} ({initials}): {result.verdict.value}")
+
+    def population(self, trial, users, screenings):
+        demo_population.replay(
+            screenings=screenings,
+            trial=trial,
+            coordinator=users["coordinator"],
+            investigator=users["investigator"],
+            administrator=users["administrator"],
+        )
+        screenings = Screening.objects.filter(trial=trial)
+        verdicts = [f"{screenings.filter(verdict=v).count()} {v}" for v in Screening.Verdict.values]
+        self.stdout.write(
+            f"The last {demo_population.MONTHS} months: {screenings.count()} screenings ({', '.join(verdicts)}, "
+            f"{screenings.filter(status=Screening.Status.DRAFT).count()} drafts), "
+            f"{screenings.filter(signature__isnull=False).count()} signed, "
+            f"{screenings.filter(enrollment=Screening.Enrollment.ENROLLED).count()} enrolled; "
+            f"{trial.referrals.count()} referrals; Amendment 1 in effect since "
+            f"{trial.criteria_versions.get(status='active').effective_date}."
+        )
+        if not os.environ.get("SECRET_KEY") and not os.environ.get("SIGNATURE_KEYS"):
+            self.stdout.write(
+                "Note: no SECRET_KEY or SIGNATURE_KEYS is set, so the sign-offs were keyed with this process's random "
+                "key: give this command the server's SECRET_KEY for them to verify in the app."
+            )
