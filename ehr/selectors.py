@@ -1,16 +1,21 @@
 """Reads for the EHR import: what a screening's imports found, by section, and what is left to confirm."""
 
+from django.db.models import Exists, OuterRef
+
 from ehr.models import EhrImport, EhrValue, SectionConfirmation
 from ehr.selection import SECTION_NAMES
 
 
 def sections_to_confirm(screening):
-    """The sections an import prefilled that the coordinator has not confirmed yet, by name."""
-    prefilled = set(
-        EhrValue.objects.filter(screening=screening, use=EhrValue.Use.PREFILLED).values_list("ehr_import", "section")
+    """The sections an import prefilled that the coordinator has not confirmed yet, in the form's order (one query)."""
+    confirmed = SectionConfirmation.objects.filter(ehr_import=OuterRef("ehr_import"), section=OuterRef("section"))
+    pending = (
+        EhrValue.objects.filter(screening=screening, use=EhrValue.Use.PREFILLED)
+        .exclude(Exists(confirmed))
+        .values_list("section", flat=True)
+        .distinct()
     )
-    confirmed = set(SectionConfirmation.objects.filter(screening=screening).values_list("ehr_import", "section"))
-    return sorted({section for _, section in prefilled - confirmed}, key=list(SECTION_NAMES).index)
+    return sorted(set(pending), key=list(SECTION_NAMES).index)
 
 
 def screening_ehr_values(*, screening):

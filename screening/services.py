@@ -355,11 +355,19 @@ def _lock_unsigned(screening):
     return revision
 
 
+class EhrNotConfirmed(ValidationError):
+    """The screening holds values prefilled from the EHR whose sections the coordinator has not confirmed."""
+
+    def __init__(self, sections):
+        self.sections = sections
+        names = ", ".join(SECTION_NAMES[section] for section in sections)
+        super().__init__(f"Confirm the values prefilled from the EHR first: {names}.")
+
+
 def _check_ehr_confirmed(screening):
     """Values prefilled from the EHR are evaluated only once the coordinator has confirmed their sections."""
     if pending := sections_to_confirm(screening):
-        names = ", ".join(SECTION_NAMES[section] for section in pending)
-        raise ValidationError(f"Confirm the values prefilled from the EHR first: {names}.")
+        raise EhrNotConfirmed(pending)
 
 
 def _stored_rows(screening):

@@ -15,7 +15,6 @@ from accounts.lockout import password_attempt_failed, password_attempt_refused
 from config.middleware import not_user_activity
 from config.service_errors import add_service_errors
 from ehr.selection import SECTION_NAMES
-from ehr.selectors import sections_to_confirm
 from patients.selectors import candidate_search
 from review import exports
 from screening import reports, selectors, services
@@ -85,11 +84,14 @@ def screening_edit(request, pk):
         if entry.is_valid():
             had_verdict = screening.status == Screening.Status.EVALUATED
             evaluate = request.POST.get("action") == "evaluate"
-            # What the coordinator typed is saved either way; the evaluation waits for the EHR values' confirmation.
-            unconfirmed = sections_to_confirm(screening) if evaluate else []
-            evaluate = evaluate and not unconfirmed
+            unconfirmed = []
             try:
-                services.screening_update(screening=screening, evaluate=evaluate, **entry.service_arguments())
+                try:
+                    services.screening_update(screening=screening, evaluate=evaluate, **entry.service_arguments())
+                except services.EhrNotConfirmed as waiting:
+                    # What the coordinator typed is saved either way; the evaluation waits for the confirmation.
+                    unconfirmed, evaluate = waiting.sections, False
+                    services.screening_update(screening=screening, evaluate=False, **entry.service_arguments())
             except services.StaleEdit as stale:
                 return _stale_edit(request, screening, ruleset, analytes, stale)
             except ValidationError as error:
