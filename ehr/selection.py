@@ -12,7 +12,7 @@ MEASUREMENT_WINDOW = timedelta(days=30)
 MEDICATION_WINDOW = timedelta(days=30)  # a medication stopped within this before the screening is still listed
 IDENTITY_FIELDS = ("birth_date", "sex")
 LISTS = ("blood_pressure", "medication", "therapy")
-MEASUREMENTS = ("lab", "weight_kg", "ecog", "answer:pregnancy_test")
+MEASUREMENTS = ("lab", "weight_kg", "ecog", "answer:pregnancy_test", "answer:pregnant")
 OTHER_CANDIDATES = 10  # per field, the newest: a chart of years holds hundreds of old prescriptions
 
 SECTIONS = {
@@ -28,6 +28,7 @@ SECTIONS = {
     "answer:brain_metastases": "disease",
     "answer:hiv_positive": "medications",
     "answer:pregnancy_test": "pregnancy",
+    "answer:pregnant": "pregnancy",
 }
 SECTION_NAMES = {
     "screening": "Screening (weight, ECOG)",

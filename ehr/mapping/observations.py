@@ -160,6 +160,15 @@ PREGNANCY_WORDS = {
     "not detected": "negative",
 }
 
+# Pregnancy status (US Core's pregnancy status profile): the answer "pregnant", not a test result.
+PREGNANCY_STATUS = {"82810-3": "Pregnancy status"}
+PREGNANCY_STATUS_ANSWERS = {
+    (SNOMED, "77386006"): True,  # Pregnant (finding)
+    (SNOMED, "60001007"): False,  # Not pregnant (finding)
+    (LOINC, "LA15173-0"): True,  # Pregnant
+    (LOINC, "LA26683-5"): False,  # Not pregnant
+}
+
 SKIPPED_STATUSES = {"entered-in-error": "entered in error", "cancelled": "cancelled"}
 
 _FIXED_CODES = {
@@ -169,6 +178,7 @@ _FIXED_CODES = {
     **{code: ("weight", None) for code in BODY_WEIGHT},
     **{code: ("ecog", None) for code in ECOG_SCORE},
     **{code: ("pregnancy_test", None) for code in PREGNANCY_TESTS},
+    **{code: ("pregnancy_status", None) for code in PREGNANCY_STATUS},
 }
 
 
@@ -450,6 +460,28 @@ def _pregnancy_test(resource, run, coding, _):
     )
 
 
+def _pregnancy_status(resource, run, coding, _):
+    concept = resource.get("valueCodeableConcept")
+    answers = [
+        (PREGNANCY_STATUS_ANSWERS[system, code], answer)
+        for system, code, answer in codings(concept)
+        if (system, code) in PREGNANCY_STATUS_ANSWERS
+    ]
+    if not answers:
+        written = text_of(concept) if isinstance(concept, dict) else ""
+        run.problem(resource, f"pregnancy status: {written or 'no value'} is neither pregnant nor not pregnant")
+        return
+    pregnant, answer = answers[0]
+    when = _when(resource)
+    written = text_of(concept, answer)
+    run.add(
+        "answer:pregnant",
+        {"value": pregnant},
+        day(when),
+        source(resource, when, coding, text_of(resource.get("code"), coding), "", written),
+    )
+
+
 HANDLERS = {
     "lab": _lab,
     "blood_pressure": _blood_pressure,
@@ -457,4 +489,5 @@ HANDLERS = {
     "weight": _weight,
     "ecog": _ecog,
     "pregnancy_test": _pregnancy_test,
+    "pregnancy_status": _pregnancy_status,
 }
