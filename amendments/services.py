@@ -1,8 +1,6 @@
 """Writes for amendments: ask for an impact preview of a draft, and run it (in a Celery worker)."""
 
-import gc
 import logging
-from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import transaction
@@ -11,6 +9,7 @@ from django.utils import timezone
 from amendments.impact import ImpactTally
 from amendments.models import ImpactPreview
 from amendments.selectors import active_version_of, evaluated_in_batches, evaluated_screenings
+from config.garbage import no_cyclic_garbage_collection
 from trials.ruleset import ruleset_for_version
 from trials.services import draft_content_hash
 
@@ -47,19 +46,6 @@ def _send(preview_id):
     run_impact_preview.delay(preview_id)
 
 
-@contextmanager
-def _no_cyclic_garbage_collection():
-    """Loading hundreds of thousands of small rows makes Python's cycle collector run over and over for nothing (they
-    are freed by reference counting, one batch at a time): half the preview's time. It runs again afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def impact_preview_run(*, preview_id):
     """Re-evaluate every evaluated screening of the trial under the draft and store the tally. Safe to run twice:
     a done preview is left alone, and a second delivery finds the preview claimed."""
@@ -81,7 +67,7 @@ def impact_preview_run(*, preview_id):
         if draft_content_hash(preview.version) != preview.draft_hash:
             raise ValueError("The draft changed after the preview was asked for: ask for a new one.")
         tally = ImpactTally()
-        with _no_cyclic_garbage_collection():
+        with no_cyclic_garbage_collection():
             for batch in evaluated_in_batches(trial=preview.version.trial):
                 for evaluated in batch:
                     tally.add(evaluated, ruleset.evaluate(evaluated.facts, evaluated.screening_date, evaluated.cohort))

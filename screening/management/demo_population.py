@@ -19,7 +19,6 @@ Nothing is written to the database directly: every verdict is the engine's, ever
 The same seed gives the same site; the dates move with today.
 """
 
-import gc
 import heapq
 import math
 import random
@@ -39,6 +38,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from amendments.services import impact_preview_request, impact_preview_run
+from config.garbage import no_cyclic_garbage_collection
 from referrals.models import Referral
 from referrals.services import referral_close, referral_register, referral_start_screening
 from review.services import query_answer, query_close, query_raise
@@ -130,19 +130,6 @@ def weighted_cycle(items):
         best = max(range(len(items)), key=current.__getitem__)
         current[best] -= total
         yield items[best][0]
-
-
-@contextmanager
-def no_cyclic_garbage_collection():
-    """Tens of thousands of short-lived model instances make Python's cycle collector run over and over for nothing
-    (reference counting frees them): about a tenth of the replay. It runs again afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def months_before(day, months):
