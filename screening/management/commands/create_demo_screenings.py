@@ -19,18 +19,7 @@ from screening.models import Screening
 from trials.models import Analyte
 from trials.selectors import trials_open_for_screening
 
-ATTESTED = {
-    "allergy_similar_compounds": False,
-    "bleeding_diathesis": False,
-    "cannot_swallow_pills": False,
-    "uncontrolled_illness": False,
-    "surgery_affecting_absorption": False,
-    "recovered_from_chemotherapy": True,
-    "recovered_from_radiotherapy": True,
-    "investigational_agents": False,
-    "other_anticancer_therapy": False,
-    "grapefruit": False,
-}
+ATTESTED = demo_population.ATTESTATIONS  # what a candidate who meets every criterion attests
 ANSWERS = {
     "histology_confirmed": True,
     "melanoma_stage": "stage_4",
