@@ -255,3 +255,22 @@ def test_a_resource_the_library_rejects_gives_no_value_and_is_reported(tom, coor
     )
     assert [(p["id"], "issued" in p["problem"]) for p in record.problems] == [("broken", True)]
     assert Screening.objects.get(pk=tom.pk).labs.get().value == Decimal("260")
+
+
+def test_the_panel_and_the_pdf_name_each_value_as_the_form_does(client_for, tom, coordinator):
+    from io import BytesIO
+
+    from django.utils import timezone
+    from pypdf import PdfReader
+
+    from screening.pdf import render_report
+    from screening.selectors import screening_with_outcomes
+
+    run_import(tom, coordinator)
+    page = client_for(coordinator).get(reverse("screening:edit", args=[tom.pk])).content.decode()
+    assert "<strong>Platelet count</strong>" in page
+    assert "<strong>Weight</strong>" in page
+    _, _, pdf = render_report(screening_with_outcomes(pk=tom.pk), generated_by=coordinator, generated_at=timezone.now())
+    text = " ".join(p.extract_text() for p in PdfReader(BytesIO(pdf)).pages)
+    assert "Values from the EHR" in text
+    assert "Platelet count" in text[text.index("Values from the EHR") :]
