@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ehr import services
@@ -51,4 +52,4 @@ def ehr_confirm(request, pk, section):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, f"{SECTION_NAMES[section]}: the EHR values are confirmed.")
-    return redirect(f"{redirect('screening:edit', pk=pk).url}#ehr-{section}")
+    return redirect(f"{reverse('screening:edit', args=[pk])}#ehr-{section}")

@@ -9,6 +9,14 @@ def referrals_open():
     return Referral.objects.filter(status=Referral.Status.OPEN).select_related("candidate").order_by("referred_on")
 
 
+def referrals_closed_recently(limit=50):
+    return (
+        Referral.objects.exclude(status=Referral.Status.OPEN)
+        .select_related("candidate", "screening")
+        .order_by("-closed_on", "-id")[:limit]
+    )
+
+
 def referral_flow(*, date_from=None, date_to=None):
     """The pre-screening counts for referrals made in the period: referred, not screened (not approached with each
     reason, declined before screening, still awaiting) and screened."""

@@ -15,12 +15,8 @@ from trials.selectors import trials_open_for_screening
 
 @permission_required("referrals.view_referral", raise_exception=True)
 def referral_list(request):
-    closed = Referral.objects.exclude(status=Referral.Status.OPEN).select_related("candidate", "screening")
-    return render(
-        request,
-        "referrals/list.html",
-        {"open": selectors.referrals_open(), "closed": closed.order_by("-closed_on")[:50]},
-    )
+    context = {"open": selectors.referrals_open(), "closed": selectors.referrals_closed_recently()}
+    return render(request, "referrals/list.html", context)
 
 
 @permission_required("referrals.add_referral", raise_exception=True)
