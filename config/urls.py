@@ -41,6 +41,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("review/", include("review.urls")),
     path("ehr/", include("ehr.urls")),
+    path("prescreen/", include("prescreen.urls")),
     path("admin/password_change/", account_views.admin_password_change),
     path("admin/", admin.site.urls),
 ]

@@ -67,7 +67,7 @@ def ehr_import(*, screening, user, files):
     export = read_export(files)
     _check_person(export.resources, screening.candidate)
     mapped = map_resources(export.resources, mapping_context(screening.criteria_version))
-    chosen = _choose_valid(export, mapped, screening.screening_date)
+    chosen = choose_valid(export, mapped, screening.screening_date)
     digest = hashlib.sha256()
     for _, data in files:
         digest.update(data)
@@ -91,7 +91,7 @@ def ehr_import(*, screening, user, files):
         values = []
         for field, choices in chosen.items():
             for choice in choices:
-                use = _apply(entries, field, choice.found.value, analytes) if choice.use == "chosen" else choice.use
+                use = apply_value(entries, field, choice.found.value, analytes) if choice.use == "chosen" else choice.use
                 values.append(
                     EhrValue(
                         ehr_import=record,
@@ -111,7 +111,7 @@ def ehr_import(*, screening, user, files):
     return record
 
 
-def _choose_valid(export, mapped, screening_date):
+def choose_valid(export, mapped, screening_date):
     """The choice per field, made only of values from resources fhir.resources accepts: the chosen values' resources
     are validated, and a rejected one gives way to the next candidate. (The other candidates are listed as written.)"""
     while True:
@@ -169,6 +169,13 @@ def _check_person(resources, candidate):
                     )
 
 
+def blank_entries():
+    """The entries of a screening with nothing entered yet, in the form `screening_update` takes."""
+    rows = {related: [] for related, _, _ in ENTRY_ROWS if related != "labs"}
+    fields = {name: Screening._meta.get_field(name).get_default() for name in ENTRY_FIELDS}
+    return {"fields": fields, "answers": {}, "labs": {}, "warnings": [], **rows}
+
+
 def current_entries(screening):
     """Everything entered on the screening now, in the form `screening_update` takes."""
     fields = {name: getattr(screening, name) for name in ENTRY_FIELDS}
@@ -207,7 +214,7 @@ def _day(text):
     return date.fromisoformat(text[:10]) if text else None
 
 
-def _apply(entries, field, value, analytes):
+def apply_value(entries, field, value, analytes):
     """Fill `field` from `value` where nothing is entered; say whether it was prefilled, the same, or a conflict."""
     kind, _, code = field.partition(":")
     fields = entries["fields"]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "referrals",
     "review",
     "ehr",
+    "prescreen",
 ]
 
 MIDDLEWARE = [
@@ -222,3 +223,16 @@ LOGGING = {
 
 # FHIR imports: the largest upload read (a Synthea patient bundle is 0.3-4 MB; a year of a real chart can be larger).
 EHR_IMPORT_MAX_BYTES = env.int("EHR_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+
+# Pre-screen runs (prescreen/): patients per chunk (one Celery task each); the largest upload read; the sweeper runs
+# every PRESCREEN_SWEEP_SECONDS, deletes the runs past the retention period and sends again the chunks of a run that
+# has not moved for PRESCREEN_RESEND_AFTER_SECONDS (a message lost on the way to the broker).
+PRESCREEN_CHUNK_PATIENTS = env.int("PRESCREEN_CHUNK_PATIENTS", default=250)
+PRESCREEN_UPLOAD_MAX_BYTES = env.int("PRESCREEN_UPLOAD_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
+PRESCREEN_SWEEP_SECONDS = env.float("PRESCREEN_SWEEP_SECONDS", default=60.0)
+PRESCREEN_RESEND_AFTER_SECONDS = env.int("PRESCREEN_RESEND_AFTER_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["sweep-prescreen-runs"] = {
+    "task": "prescreen.tasks.sweep_prescreen_runs",
+    "schedule": PRESCREEN_SWEEP_SECONDS,
+    "options": {"expires": PRESCREEN_SWEEP_SECONDS},
+}

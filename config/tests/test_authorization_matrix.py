@@ -6,6 +6,7 @@ from django.urls import NoReverseMatch, reverse
 
 from amendments.services import impact_preview_request
 from config.tests.test_access import URLS
+from prescreen.tests.conftest import run_of
 from referrals.services import referral_create
 from review.services import query_raise
 from screening import services
@@ -60,6 +61,14 @@ EXPECTED = {
     "review:query_close": (302, 403, 405, 403, 403),
     "ehr:import": (302, 405, 403, 403, 403),
     "ehr:confirm": (302, 405, 403, 403, 403),
+    "prescreen:list": (302, 200, 200, 200, 403),
+    "prescreen:new": (302, 403, 200, 200, 403),
+    "prescreen:detail": (302, 200, 200, 200, 403),
+    "prescreen:progress": (302, 200, 200, 200, 403),
+    "prescreen:cancel": (302, 403, 405, 405, 403),
+    "prescreen:results": (302, 200, 403, 200, 403),
+    "prescreen:export": (302, 200, 403, 200, 403),
+    "prescreen:screen": (302, 405, 403, 405, 403),
 }
 
 SITE_URLS = sorted(name for name, _ in URLS if not name.startswith("admin"))
@@ -90,6 +99,12 @@ def objects(screening_for, coordinator, investigator, administrator, settings, t
         source_detail="",
         referred_on=screening.screening_date,
     )
+    screening.prescreen_run = run_of(
+        trial=screening.trial,
+        user=investigator,
+        folder=tmp_path / "export",
+        patients=[{"resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female"}],
+    )
     return screening
 
 
@@ -108,6 +123,10 @@ def url_for(name, screening):
         return reverse(name, args=[screening.open_referral.pk])
     if name.startswith("review:query_") and name != "review:query_raise":
         return reverse(name, args=[screening.open_query.pk])
+    if name == "prescreen:screen":
+        return reverse(name, args=[screening.prescreen_run.results.get().pk])
+    if name.startswith("prescreen:") and name not in {"prescreen:list", "prescreen:new"}:
+        return reverse(name, args=[screening.prescreen_run.pk])
     if name == "amendments:impact_status":
         return reverse(name, args=[screening.preview.pk])
     try:

@@ -22,6 +22,7 @@ from amendments.services import impact_preview_request, impact_preview_run
 from config.tests.test_authorization_matrix import EXPECTED, PERSONAS, url_for
 from patients.models import Candidate
 from patients.visibility import RESTRICTED_FIELDS
+from prescreen.tests.conftest import run_of
 from referrals.services import referral_create
 from review.services import query_raise
 from screening.models import Report
@@ -90,6 +91,22 @@ def planted(client_for, coordinator, investigator, screening_for, settings, tmp_
         source="clinic",
         source_detail="",
         referred_on=date.today(),
+    )
+    # A pre-screen run whose one patient is the planted person, as an EHR export names them.
+    first.prescreen_run = second.prescreen_run = run_of(
+        trial=first.trial,
+        user=investigator,
+        folder=tmp_path / "export",
+        patients=[
+            {
+                "resourceType": "Patient",
+                "id": "planted",
+                "name": [{"use": "official", "given": [INITIALS], "family": "Planted"}],
+                "identifier": [{"type": {"coding": [{"code": "MR"}]}, "value": MRN}],
+                "birthDate": BIRTH_DATE.isoformat(),
+                "gender": "female",
+            }
+        ],
     )
     return first, second
 
@@ -172,6 +189,10 @@ def test_the_crawl_reads_what_it_looks_for(client_for, coordinator, investigator
     assert INITIALS in audit_pdf
     admin_audit = readable(client_for(coordinator).get(reverse("screening:detail", args=[first.pk])))
     assert INITIALS in admin_audit
+    prescreened = readable(client_for(coordinator).get(reverse("prescreen:results", args=[first.prescreen_run.pk])))
+    assert MRN in prescreened
+    exported = readable(client_for(coordinator).get(reverse("prescreen:export", args=[first.prescreen_run.pk])))
+    assert MRN in exported
 
 
 @pytest.mark.parametrize("persona", ["investigator", "outsider"])
