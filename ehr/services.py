@@ -91,7 +91,9 @@ def ehr_import(*, screening, user, files):
         values = []
         for field, choices in chosen.items():
             for choice in choices:
-                use = apply_value(entries, field, choice.found.value, analytes) if choice.use == "chosen" else choice.use
+                use = (
+                    apply_value(entries, field, choice.found.value, analytes) if choice.use == "chosen" else choice.use
+                )
                 values.append(
                     EhrValue(
                         ehr_import=record,
@@ -133,7 +135,7 @@ def _described(files, export):
     if len(files) == 1 and not files[0][0].lower().endswith(".ndjson"):
         return "FHIR Bundle (1 file)"
     kinds = sorted(set(export.other_types) | {resource["resourceType"] for resource in export.resources})
-    return f"NDJSON set ({len(files)} files: {', '.join(kinds)})"[:500]
+    return f"NDJSON set ({len(files)} file{'s' if len(files) != 1 else ''}: {', '.join(kinds)})"[:500]
 
 
 def _counts(found):

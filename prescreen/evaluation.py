@@ -127,7 +127,7 @@ def patient_identity(patient):
         birth_date = None
     return {
         "name": full[:200],
-        "mrn": (mrn or {}).get("value", "")[:30],
+        "mrn": (mrn or {}).get("value", "")[:64],
         "birth_date": birth_date,
         "sex": ADMINISTRATIVE_GENDER.get(patient.get("gender"), ""),
     }

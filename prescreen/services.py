@@ -183,14 +183,12 @@ def prescreen_result_screen(*, result, user):
         raise ValidationError("The records give no full date of birth or no sex: register this patient by hand.")
     trial = run.criteria_version.trial
     today = timezone.localdate()
-    candidate = Candidate.objects.filter(mrn=result.mrn).first() if result.mrn else None
+    # A record number longer than a candidate's holds is never cut: cut, two patients' numbers could become one.
+    mrn = result.mrn if len(result.mrn) <= Candidate._meta.get_field("mrn").max_length else ""
+    candidate = Candidate.objects.filter(mrn=mrn).first() if mrn else None
     if candidate is None:
         candidate = candidate_register(
-            initials=_initials(result.name),
-            birth_date=result.birth_date,
-            sex=result.sex,
-            mrn=result.mrn,
-            created_by=user,
+            initials=_initials(result.name), birth_date=result.birth_date, sex=result.sex, mrn=mrn, created_by=user
         )
     referral = candidate.referrals.filter(trial=trial, status=Referral.Status.OPEN).first() or referral_create(
         candidate=candidate,

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.service_errors import add_service_errors
+from ehr.models import EhrValue
+from patients.models import Candidate
 from prescreen import selectors, services
 from prescreen.forms import PrescreenRunForm, ResultFilterForm
 from prescreen.models import PrescreenAccess, PrescreenResult, PrescreenRun
@@ -186,8 +188,16 @@ def result_screen(request, pk):
     except ValidationError as error:
         messages.error(request, "No screening was made: " + " ".join(error.messages))
         return redirect(f"{reverse('prescreen:results', args=[result.run_id])}#result-{result.pk}")
+    prefilled = EhrValue.objects.filter(screening=screening, use=EhrValue.Use.PREFILLED).count()
+    unrecorded = "" if screening.candidate.mrn or not result.mrn else " Enter the site's record number: the export's "
+    if unrecorded:
+        unrecorded += (
+            f"is longer than the {Candidate._meta.get_field('mrn').max_length} characters a candidate's holds."
+        )
     messages.success(
         request,
-        f"{screening.number} is ready as a draft, prefilled from the records: check each section and confirm it.",
+        f"{screening.number} is ready as a draft: {prefilled} value{'s' if prefilled != 1 else ''} prefilled from the "
+        "records as of today (older ones are offered beside their fields). Check each section and confirm it."
+        + unrecorded,
     )
     return redirect("screening:edit", pk=screening.pk)

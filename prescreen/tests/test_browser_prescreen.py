@@ -163,7 +163,7 @@ def test_coordinator_ranks_filters_and_screens_a_patient_of_the_run(watched_page
     screening = PrescreenResult.objects.select_related("screening").get(run=run, patient_id=TOM).screening
     assert page.url.split("#")[0].endswith(f"/screenings/{screening.pk}/edit/")
     expect(page.locator(".alert-success")).to_contain_text(
-        f"{screening.number} is ready as a draft, prefilled from the records"
+        f"{screening.number} is ready as a draft: 1 value prefilled from the records as of today"
     )
 
     page.goto(results_url)

@@ -37,7 +37,7 @@ def test_each_patient_of_a_real_export_gets_the_row_their_records_give(run_in_pr
     tom, fletcher, yvone = rows[TOM], rows[FLETCHER], rows[YVONE]
     # Who: from each Patient resource (Synthea writes the MRN as an identifier of type MR).
     assert (tom.name, str(tom.birth_date), tom.sex) == ("Tom Goodwin", "1968-04-30", "male")
-    assert tom.mrn == "e20de9eb-6f2d-4871-a43f-bbede5"  # its 36 characters cut to the 30 a candidate's MRN holds
+    assert tom.mrn == "e20de9eb-6f2d-4871-a43f-bbede53293ed"  # Synthea's MRNs are UUIDs
     assert (yvone.sex, str(yvone.birth_date)) == ("female", "1963-07-15")
     # Fletcher Hyatt's chart has "1 ML DOCEtaxel 20 MG/ML Injection" prescribed in 1975 and never stopped (status
     # active): a concurrent anticancer agent. Nothing else in his records fails.

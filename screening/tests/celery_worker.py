@@ -239,13 +239,15 @@ class Workers:
 
 
 def route_reports_to(monkeypatch, workers):
-    """The app's tasks (the report and the impact preview) send to the test worker's queue and Redis database (from
-    any thread of this process, the live server's included), and `workers.sent` remembers what they sent."""
+    """The app's tasks (the report, the impact preview, the pre-screen chunks) send to the test worker's queue and
+    Redis database (from any thread of this process, the live server's included), and `workers.sent` remembers what
+    they sent."""
     from amendments.tasks import run_impact_preview
     from config.celery import app
+    from prescreen.tasks import evaluate_chunk
     from screening.tasks import generate_report
 
-    for task in (generate_report, run_impact_preview):
+    for task in (generate_report, run_impact_preview, evaluate_chunk):
         send = task.apply_async
 
         def apply_async(args=None, kwargs=None, _send=send, **options):
