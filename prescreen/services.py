@@ -93,15 +93,19 @@ def chunk_evaluate(*, chunk_id):
     ).update(attempts=F("attempts") + 1)
     if not taken:
         return 0
-    chunk = PrescreenChunk.objects.select_related("run__criteria_version").get(pk=chunk_id)
+    chunk = PrescreenChunk.objects.select_related("run__criteria_version").filter(pk=chunk_id).first()
+    if chunk is None:  # the run was deleted meanwhile
+        return 0
     evaluator = Evaluator.for_run(chunk.run)
     results = [
         _result(chunk, key, resources, evaluator) for key, resources in patients_of(zlib.decompress(chunk.records))
     ]
     with transaction.atomic():
-        run = PrescreenRun.objects.select_for_update().get(pk=chunk.run_id)  # the run first, as a cancel locks it
-        chunk = PrescreenChunk.objects.select_for_update().get(pk=chunk_id)
-        if chunk.status != PrescreenChunk.Status.PENDING or run.status != PrescreenRun.Status.RUNNING:
+        run = (
+            PrescreenRun.objects.select_for_update().filter(pk=chunk.run_id).first()
+        )  # the run first, as a cancel does
+        chunk = PrescreenChunk.objects.select_for_update().filter(pk=chunk_id).first()
+        if chunk is None or chunk.status != PrescreenChunk.Status.PENDING or run.status != PrescreenRun.Status.RUNNING:
             return 0
         PrescreenResult.objects.bulk_create(results)
         now = timezone.now()

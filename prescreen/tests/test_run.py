@@ -192,3 +192,10 @@ def test_a_stalled_run_has_its_chunks_sent_again(start_run, settings, monkeypatc
     )
     assert services.prescreen_sweep()["resent"] == 1
     assert sent == [(run.chunks.get().pk,)]
+
+
+def test_a_chunk_of_a_run_deleted_meanwhile_is_left_alone(start_run):
+    run = start_run()
+    chunk_id = run.chunks.get().pk
+    run.delete()
+    assert services.chunk_evaluate(chunk_id=chunk_id) == 0
