@@ -20,13 +20,19 @@ at Redis:
   it, loads the trial data and makes a principal investigator; starts 2 workers (`celery -A config worker
   --pool=solo --concurrency=1` on a queue of its own) and times `manage.py prescreen <folder> --user ...
   --reference-date 2026-11-15 --cohort phase2 --wait` from start to exit; then the same with 1 fresh worker;
-- reads the peak resident set (VmHWM) of each worker just before stopping it, and the command's from wait4.
+- reads the peak resident set (VmHWM) of each worker just before stopping it, and the command's from wait4;
+- prints, for each run, the command's lines with their times, the chunk tasks' durations from the workers' logs, the
+  machine's CPU during the run (the workers', the command's, the rest) and, from the run's rows, its standings.
+
+Each patient's birth date moves with its chart (and is then jittered by up to 5 years either way), so that the ages
+at the records stay Synthea's: Fletcher Hyatt's records end in 1996, and a birth date only jittered would make a
+third of the population over 100.
 
 The workers are stopped and the database dropped at the end, also on error or SIGTERM. Exit status 1 if the command
-fails or does not finish within --timeout, 2 if DATABASE_URL is not PostgreSQL or REDIS_URL is unset; missing a
-target only shows in the summary. The last line printed is one JSON object: {"patients", "run_s", "floor_s",
-"ratio", "peak_rss_mb", "speedup_2_vs_1_worker"}, ratio = floor_s / run_s (the run's patients/s as a share of the
-floor's). Targets: ratio >= 1/3, run_s < 60 s on 2 cores, no process above 500 MB resident.
+fails or does not finish within --timeout or a worker dies, 2 if DATABASE_URL is not PostgreSQL or REDIS_URL is
+unset; missing a target only shows in the summary. The last line printed is one JSON object: {"patients", "run_s",
+"floor_s", "ratio", "peak_rss_mb", "speedup_2_vs_1_worker"}, ratio = floor_s / run_s (the run's patients/s as a share
+of the floor's). Targets: ratio >= 1/3, run_s < 60 s on 2 cores, no process above 500 MB resident.
 """
 
 import argparse
@@ -72,6 +78,7 @@ TARGET_RATIO = 1 / 3
 TARGET_RUN_S = 60.0
 TARGET_RSS_MB = 500.0
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+TASK_DONE = re.compile(r"Task prescreen\.tasks\.evaluate_chunk\[[^\]]*\] succeeded in ([0-9.]+)s")
 LAST_LINE = re.compile(r"Run (\d+): done, (\d+) patients")
 
 # Names for the new patients, drawn at random (the sources' Synthea names carry digits).
@@ -154,10 +161,9 @@ class Source:
 
 
 class Template:
-    __slots__ = ("dates", "kind", "latest", "old_id", "quantities", "raw", "references")
+    __slots__ = ("dates", "latest", "old_id", "quantities", "raw", "references")
 
     def __init__(self, resource, patient_id, types):
-        self.kind = resource["resourceType"]
         self.old_id = uuid_int(resource.get("id"))
         self.raw = orjson.dumps(resource)
         self.dates, self.quantities, self.references = [], [], []
@@ -413,7 +419,7 @@ def measure(args, env, queue, tmp, folder, population, floor_s, started):
                 peaks[f"worker {worker.name}"] = worker.stop()
             tidy_queue(env, queue)
         peaks[f"command ({count} worker{'s' if count > 1 else ''})"] = runs[count]["rss_mb"]
-        report_run(runs[count], count, population["patients"])
+        report_run(runs[count], count, population["patients"], workers)
 
     run_s, single_s = runs[2]["seconds"], runs[1]["seconds"]
     peak = max(value for value in peaks.values() if value is not None)
@@ -474,12 +480,19 @@ def run_command(args, env, folder, workers, log_path):
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    timer = threading.Timer(args.timeout, lambda: os.killpg(process.pid, signal.SIGKILL))
-    timer.start()
+    exited = threading.Event()
+
+    def watch():  # the command is killed if it takes too long or a worker dies (it would wait for ever)
+        while not exited.wait(0.5):
+            if time.perf_counter() - began > args.timeout or any(w.process.poll() is not None for w in workers):
+                os.killpg(process.pid, signal.SIGKILL)
+                return
+
+    threading.Thread(target=watch, daemon=True).start()
     try:
         _, status, usage = os.wait4(process.pid, 0)  # the command's own peak RSS, exactly
     finally:
-        timer.cancel()
+        exited.set()
     seconds = time.perf_counter() - began
     machine = machine_busy_seconds() - machine
     in_workers = sum(worker.cpu_seconds() - cpu for worker, cpu in zip(workers, in_workers, strict=True))
@@ -511,7 +524,7 @@ def run_command(args, env, folder, workers, log_path):
     }
 
 
-def report_run(run, count, patients):
+def report_run(run, count, patients, workers):
     label = f"{count} worker{'s' if count > 1 else ''}"
     print(f"run with {label}: {run['seconds']:.1f} s, {patients / run['seconds']:,.0f} patients/s", flush=True)
     cpu = run["cpu"]
@@ -530,9 +543,23 @@ def report_run(run, count, patients):
         print(f"  {at:6.1f} s  {text}" if at is not None else f"  {text}")
     if run["done"] != patients:
         print(f"  warning: the command's last line does not say {patients} patients done")
+    tasks = [task_seconds(worker) for worker in workers]
+    every = sorted(seconds for times in tasks for seconds in times)
+    if every:
+        firsts = ", ".join(f"{times[0]:.2f}" for times in tasks if times)
+        print(
+            f"  chunks: {len(every)} tasks ({', '.join(str(len(times)) for times in tasks)} a worker), "
+            f"median {every[len(every) // 2]:.2f} s, longest {every[-1]:.2f} s; the first of each worker {firsts} s; "
+            f"{sum(every):.1f} s in tasks in all"
+        )
     phases = run_phases(run["run"])
     if phases:
         print("  " + phases)
+
+
+def task_seconds(worker):
+    """How long each chunk task took in the worker, in order, from its log ("... succeeded in 0.61s: ...")."""
+    return [float(x) for x in TASK_DONE.findall(worker.output())]
 
 
 def run_phases(number):

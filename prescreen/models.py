@@ -80,7 +80,7 @@ class PrescreenRun(models.Model):
 
 
 class PrescreenChunk(models.Model):
-    """A few hundred patients of a run, with the records the criteria use (NDJSON, zlib-compressed): one Celery
+    """A few hundred patients of a run, with the records the criteria use (NDJSON, LZ4-compressed): one Celery
     task's work. Its results are written in the same transaction that marks it done, so a chunk whose worker was
     killed is simply done again, and no patient is counted twice."""
 
@@ -92,7 +92,7 @@ class PrescreenChunk(models.Model):
     run = models.ForeignKey(PrescreenRun, on_delete=models.CASCADE, related_name="chunks")
     number = models.PositiveIntegerField()
     patients = models.PositiveIntegerField()
-    records = models.BinaryField(help_text="The chunk's resources, one per line, zlib-compressed.")
+    records = models.BinaryField(help_text="The chunk's resources, one per line, LZ4-compressed.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0, help_text="How many times a worker took it up.")
     done_at = models.DateTimeField(null=True, blank=True)

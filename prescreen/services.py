@@ -7,9 +7,9 @@ after its worker was killed, or delivered twice, never counts a patient twice, a
 
 import logging
 import tempfile
-import zlib
 from datetime import timedelta
 
+import lz4.frame
 import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.garbage import no_cyclic_garbage_collection
 from ehr.services import ehr_import
 from patients.models import Candidate
 from patients.services import candidate_register
@@ -56,7 +57,7 @@ def prescreen_start(*, user, trial, sources, reference_date, cohort):
             )
             for number, patients, records in found.chunk_records():
                 PrescreenChunk.objects.create(
-                    run=run, number=number, patients=patients, records=zlib.compress(records, 1)
+                    run=run, number=number, patients=patients, records=lz4.frame.compress(records)
                 )
             prescreen_access_record(run=run, user=user, action=PrescreenAccess.Action.STARTED)
             transaction.on_commit(lambda: chunks_send(run_id=run.pk))
@@ -97,9 +98,11 @@ def chunk_evaluate(*, chunk_id):
     if chunk is None:  # the run was deleted meanwhile
         return 0
     evaluator = Evaluator.for_run(chunk.run)
-    results = [
-        _result(chunk, key, resources, evaluator) for key, resources in patients_of(zlib.decompress(chunk.records))
-    ]
+    with no_cyclic_garbage_collection():  # a chunk's records and their validation: many objects, no cycles to free
+        results = [
+            _result(chunk, key, resources, evaluator)
+            for key, resources in patients_of(lz4.frame.decompress(chunk.records))
+        ]
     with transaction.atomic():
         run = (
             PrescreenRun.objects.select_for_update().filter(pk=chunk.run_id).first()
@@ -214,7 +217,7 @@ def prescreen_result_screen(*, result, user):
 
 
 def _records_of(result):
-    records = zlib.decompress(PrescreenChunk.objects.values_list("records", flat=True).get(pk=result.chunk_id))
+    records = lz4.frame.decompress(PrescreenChunk.objects.values_list("records", flat=True).get(pk=result.chunk_id))
     return dict(patients_of(records))[result.patient_id]
 
 

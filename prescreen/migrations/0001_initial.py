@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("number", models.PositiveIntegerField()),
                 ("patients", models.PositiveIntegerField()),
-                ("records", models.BinaryField(help_text="The chunk's resources, one per line, zlib-compressed.")),
+                ("records", models.BinaryField(help_text="The chunk's resources, one per line, LZ4-compressed.")),
                 (
                     "status",
                     models.CharField(

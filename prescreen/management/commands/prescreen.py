@@ -19,6 +19,7 @@ POLL_SECONDS = 0.5
 
 class Command(BaseCommand):
     help = "Pre-screen the patients of a FHIR bulk export against the active criteria, as the given user."
+    requires_system_checks = []  # the checks load every URL and view (and WeasyPrint): a second, for nothing here
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="A folder of .ndjson files, a .zip of them, or .ndjson files.")
