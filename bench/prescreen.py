@@ -54,7 +54,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import orjson
-from throwaway import bench_environment, django_with_trial_data, run_on_throwaway_database
+from throwaway import bench_environment, celery_worker, django_with_trial_data, run_on_throwaway_database, tidy_queue
 
 ROOT = Path(__file__).resolve().parents[1]
 FHIR = ROOT / "fixtures" / "fhir"
@@ -72,8 +72,7 @@ BIRTH_JITTER_DAYS = 5 * 365
 VALUE_JITTER = 0.10
 FLOOR_PASSES = 3
 COMMAND_TIMEOUT = 600
-WORKER_READY_TIMEOUT = 60
-WORKER_STOP_TIMEOUT = 15
+SCRIPT = "bench/prescreen.py"
 TARGET_RATIO = 1 / 3
 TARGET_RUN_S = 60.0
 TARGET_RSS_MB = 500.0
@@ -410,14 +409,17 @@ def measure(args, env, queue, tmp, folder, population, floor_s, started):
     for count in (2, 1):
         workers = []
         try:
-            workers = [Worker(env, queue, f"w{i}-{count}", tmp) for i in range(1, count + 1)]
+            workers = [
+                celery_worker(env, queue, name=f"w{i}-{count}", log_path=tmp / f"w{i}-{count}.log", script=SCRIPT)
+                for i in range(1, count + 1)
+            ]
             for worker in workers:
                 worker.wait_ready()
             runs[count] = run_command(args, env, folder, workers, tmp / f"command-{count}.log")
         finally:
             for worker in workers:
                 peaks[f"worker {worker.name}"] = worker.stop()
-            tidy_queue(env, queue)
+            tidy_queue(env.get("CELERY_BROKER_URL") or env["REDIS_URL"], queue)
         peaks[f"command ({count} worker{'s' if count > 1 else ''})"] = runs[count]["rss_mb"]
         report_run(runs[count], count, population["patients"], workers)
 
@@ -589,77 +591,6 @@ def run_phases(number):
         return f"(the run's rows could not be read: {error})"
 
 
-class Worker:
-    """`celery -A config worker` with one process, on the run's queue, logging to a file."""
-
-    def __init__(self, env, queue, name, tmp):
-        self.name, self.log_path = name, tmp / f"{name}.log"
-        command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker",
-            "--pool=solo", "--concurrency=1", "--prefetch-multiplier=1", "-Q", queue, "-n", f"{name}@%h",
-            "--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel=INFO",
-        ]  # fmt: skip
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def output(self):
-        return self.log_path.read_text(errors="replace")
-
-    def check_alive(self):
-        if self.process.poll() is not None:
-            raise SystemExit(
-                f"bench/prescreen.py: worker {self.name} exited ({self.process.returncode}):\n{self.output()[-4000:]}"
-            )
-
-    def wait_ready(self):
-        deadline = time.perf_counter() + WORKER_READY_TIMEOUT
-        while time.perf_counter() < deadline:
-            if " ready." in self.output():
-                print(f"worker {self.name} ready: {time.perf_counter() - self.started:.1f} s", flush=True)
-                return
-            self.check_alive()
-            time.sleep(0.05)
-        raise SystemExit(
-            f"bench/prescreen.py: worker {self.name} not ready after {WORKER_READY_TIMEOUT} s:\n{self.output()[-4000:]}"
-        )
-
-    def cpu_seconds(self):
-        """User and system CPU of the worker process so far (0 once it is gone)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def peak_mb(self):
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-        except OSError:
-            return None
-        kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), None)
-        return kb / 1024 if kb is not None else None
-
-    def stop(self):
-        """SIGTERM (then SIGKILL); returns the peak resident set in MB, read just before."""
-        peak = self.peak_mb()
-        try:
-            if self.process.poll() is None:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=WORKER_STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                    self.process.wait()
-        except ProcessLookupError:
-            pass
-        finally:
-            self.log.close()
-        return peak
-
-
 def machine_busy_seconds():
     """CPU time all cores spent on anything but idling, since boot (/proc/stat)."""
     with open("/proc/stat") as handle:
@@ -720,20 +651,6 @@ def settle_database():
             if not cursor.fetchone()[0]:
                 return
             time.sleep(0.2)
-
-
-def tidy_queue(env, queue):
-    """The queue and its bindings in Redis (the queue itself went with its last message)."""
-    try:
-        import redis
-
-        client = redis.Redis.from_url(env.get("CELERY_BROKER_URL") or env["REDIS_URL"])
-        try:
-            client.delete(queue, *(f"_kombu.{kind}.{queue}" for kind in ("binding", "binding_permanent")))
-        finally:
-            client.close()
-    except Exception as error:  # the figures are still worth printing
-        print(f"warning: could not tidy the queue {queue} in Redis: {error}", file=sys.stderr)
 
 
 if __name__ == "__main__":

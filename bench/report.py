@@ -47,7 +47,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from throwaway import create_database, database_url_named, drop_database, step
+from throwaway import CeleryProcess, celery_worker, create_database, database_url_named, drop_database, step, tidy_queue
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "trialscreen_bench_report"
@@ -59,8 +59,6 @@ TARGET_RENDER_MS = 500
 TARGET_E2E_MS = 2000
 POLL_SECONDS = 0.005
 REPORT_TIMEOUT = 60
-WORKER_READY_TIMEOUT = 60
-WORKER_STOP_TIMEOUT = 15
 BENCH_INVESTIGATOR = "bench-investigator"
 
 
@@ -107,18 +105,19 @@ def run(args, database_url, tmp):
         render = time_render(screening, coordinator, args.reports)
         floor = time_floor(args.reports)
 
-        worker = Worker(env, queue, args.pool, tmp / "worker.log")
+        worker = worker_process(env, queue, args.pool, tmp / "worker.log")
         workers.append(worker)
         e2e = time_end_to_end(screening, coordinator, args.reports, worker)
-        workers.append(Worker(env, queue, args.pool, tmp / "worker-2.log"))
+        workers.append(worker_process(env, queue, args.pool, tmp / "worker-2.log"))
         workers[-1].wait_ready()
         with every_report_rendered(screening):
             throughput = time_throughput(screening, coordinator, workers)
-            workers.append(Beat(env, queue, tmp))
+            workers.append(beat_process(env, tmp))
             recovery = time_recovery(screening, coordinator, workers)
     finally:
         for process in workers:
             process.stop()
+        tidy_queue(env.get("CELERY_BROKER_URL") or env["REDIS_URL"], queue)
         if "django" in sys.modules:
             from django.db import connections
 
@@ -266,14 +265,15 @@ def time_end_to_end(screening, user, count, worker):
                 break
             if time.perf_counter() - began > REPORT_TIMEOUT:
                 raise SystemExit(
-                    f"bench/report.py: report {report.pk} still {status} after {REPORT_TIMEOUT} s\n{worker.output()}"
+                    f"bench/report.py: report {report.pk} still {status} after {REPORT_TIMEOUT} s\n"
+                    + worker.output()[-4000:]
                 )
             worker.check_alive()
             time.sleep(POLL_SECONDS)
         elapsed = (time.perf_counter() - began) * 1000
         report.refresh_from_db()
         if report.status != Report.Status.DONE:
-            raise SystemExit(f"bench/report.py: report {report.pk} failed: {report.error}\n{worker.output()}")
+            raise SystemExit(f"bench/report.py: report {report.pk} failed: {report.error}\n{worker.output()[-4000:]}")
         queued = (report.started_at - report.created_at).total_seconds() * 1000
         task = (report.finished_at - report.started_at).total_seconds() * 1000
         return elapsed, queued, task
@@ -297,11 +297,13 @@ def wait_all_done(report_ids, began, workers):
         statuses = dict(Report.objects.filter(pk__in=report_ids).values_list("pk", "status"))
         failed = [pk for pk, status in statuses.items() if status == Report.Status.FAILED]
         if failed:
-            raise SystemExit(f"bench/report.py: reports {failed} failed\n{workers[0].output()}")
+            raise SystemExit(f"bench/report.py: reports {failed} failed\n{workers[0].output()[-4000:]}")
         if all(status == Report.Status.DONE for status in statuses.values()):
             return time.perf_counter() - began
         if time.perf_counter() - began > REPORT_TIMEOUT * 3:
-            raise SystemExit(f"bench/report.py: reports not done after {REPORT_TIMEOUT * 3} s\n{workers[0].output()}")
+            raise SystemExit(
+                f"bench/report.py: reports not done after {REPORT_TIMEOUT * 3} s\n{workers[0].output()[-4000:]}"
+            )
         for process in workers:
             process.check_alive()
         time.sleep(0.02)
@@ -382,92 +384,14 @@ def services(action, service):
 # The database, the workers and beat.
 
 
-class Worker:
-    """`celery -A config worker` with one process, on its own queue, logging to a file."""
-
-    def __init__(self, env, queue, pool, log_path):
-        self.queue, self.log_path, self.broker_url = queue, log_path, env.get("CELERY_BROKER_URL") or env["REDIS_URL"]
-        self.name = f"{queue}@%h"
-        command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker",
-            f"--pool={pool}", "--concurrency=1", "--prefetch-multiplier=1", "-Q", queue, "-n", self.name,
-            "--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel=INFO",
-        ]  # fmt: skip
-        self.log = open(log_path, "ab")  # noqa: SIM115 (closed in stop)
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.ready_after = None
-
-    def output(self):
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def check_alive(self):
-        if self.process.poll() is not None:
-            raise SystemExit(f"bench/report.py: the worker exited ({self.process.returncode}):\n{self.output()}")
-
-    def wait_ready(self):
-        deadline = time.perf_counter() + WORKER_READY_TIMEOUT
-        while time.perf_counter() < deadline:
-            if " ready." in self.log_path.read_text(errors="replace"):
-                self.ready_after = time.perf_counter() - self.started
-                print(f"worker ready: {self.ready_after:.1f} s", flush=True)
-                return
-            self.check_alive()
-            time.sleep(0.05)
-        raise SystemExit(f"bench/report.py: the worker was not ready after {WORKER_READY_TIMEOUT} s:\n{self.output()}")
-
-    def stop(self):
-        try:
-            if self.process.poll() is None:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=WORKER_STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                    self.process.wait()
-        except ProcessLookupError:
-            pass
-        finally:
-            self.log.close()
-        try:  # the queue's binding; the queue itself went with its last message
-            import redis
-
-            client = redis.Redis.from_url(self.broker_url)
-            try:
-                client.delete(self.queue, *(f"_kombu.{kind}.{self.queue}" for kind in ("binding", "binding_permanent")))
-            finally:
-                client.close()
-        except Exception as error:  # the figures are still worth printing
-            print(f"warning: could not tidy the queue {self.queue} in Redis: {error}", file=sys.stderr)
+def worker_process(env, queue, pool, log_path):
+    return celery_worker(env, queue, name=queue, log_path=log_path, script="bench/report.py", pool=pool)
 
 
-class Beat(Worker):
+def beat_process(env, tmp):
     """`celery -A config beat`: the sweeper, every REPORT_SWEEP_SECONDS."""
-
-    def __init__(self, env, queue, tmp):
-        self.queue, self.log_path, self.broker_url = (
-            queue,
-            tmp / "beat.log",
-            env.get("CELERY_BROKER_URL") or env["REDIS_URL"],
-        )
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "beat",
-            "-s",
-            str(tmp / "beat-schedule"),
-            "--loglevel=INFO",
-        ]
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    arguments = ["beat", "-s", str(tmp / "beat-schedule"), "--loglevel=INFO"]
+    return CeleryProcess(env, arguments, name="beat", log_path=tmp / "beat.log", script="bench/report.py")
 
 
 def bench_environment(database_url, media_root, queue):

@@ -1,6 +1,9 @@
 """What the database benchmarks share: a PostgreSQL database of their own, made empty and dropped afterwards, next to
-the one DATABASE_URL names (whose role needs CREATEDB), and running the app's management commands against it."""
+the one DATABASE_URL names (whose role needs CREATEDB), running the app's management commands against it, and the
+Celery worker (and beat) processes they start."""
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -140,3 +143,95 @@ def django_with_trial_data(env, script):
 
     if settings.DEBUG:
         raise SystemExit(f"{script}: DEBUG must be off (with it, every query is kept in memory)")
+
+
+class CeleryProcess:
+    """A `celery -A config <command>` subprocess of a benchmark, in its own process group, logging to a file."""
+
+    def __init__(self, env, arguments, *, name, log_path, script):
+        self.name, self.log_path, self.script = name, Path(log_path), script
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
+        self.started = time.perf_counter()
+        self.ready_after = None
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", *arguments],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self):
+        return self.log_path.read_text(errors="replace")
+
+    def check_alive(self):
+        if self.process.poll() is not None:
+            raise SystemExit(f"{self.script}: {self.name} exited ({self.process.returncode}):\n{self.output()[-4000:]}")
+
+    def wait_ready(self, timeout=60):
+        """Until the worker says it is ready to consume; exits the benchmark if it dies or takes longer."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if " ready." in self.output():
+                self.ready_after = time.perf_counter() - self.started
+                print(f"{self.name} ready: {self.ready_after:.1f} s", flush=True)
+                return
+            self.check_alive()
+            time.sleep(0.05)
+        raise SystemExit(f"{self.script}: {self.name} not ready after {timeout} s:\n{self.output()[-4000:]}")
+
+    def cpu_seconds(self):
+        """User and system CPU of the process so far (0 once it is gone)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_mb(self):
+        """The peak resident set so far (VmHWM), in MB, or None once the process is gone."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return None
+        kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), None)
+        return kb / 1024 if kb is not None else None
+
+    def stop(self, timeout=15):
+        """SIGTERM (then SIGKILL after `timeout`); returns the peak resident set in MB, read just before."""
+        peak = self.peak_mb()
+        try:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                try:
+                    self.process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                    self.process.wait()
+        except ProcessLookupError:
+            pass
+        finally:
+            self.log.close()
+        return peak
+
+
+def celery_worker(env, queue, *, name, log_path, script, pool="solo"):
+    """One worker process (`--concurrency=1`) on `queue`, taking one message at a time."""
+    arguments = ["worker", f"--pool={pool}", "--concurrency=1", "--prefetch-multiplier=1", "-Q", queue]
+    arguments += ["-n", f"{name}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel=INFO"]
+    return CeleryProcess(env, arguments, name=name, log_path=log_path, script=script)
+
+
+def tidy_queue(broker_url, queue):
+    """A benchmark's queue and its bindings in Redis (the queue itself went with its last message)."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(broker_url)
+        try:
+            client.delete(queue, *(f"_kombu.{kind}.{queue}" for kind in ("binding", "binding_permanent")))
+        finally:
+            client.close()
+    except Exception as error:  # the figures are still worth printing
+        print(f"warning: could not tidy the queue {queue} in Redis: {error}", file=sys.stderr)

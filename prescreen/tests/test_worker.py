@@ -87,6 +87,8 @@ def test_a_worker_killed_mid_chunk_has_the_chunk_redone_and_no_patient_counted_t
     chunk.refresh_from_db()
     assert chunk.attempts == 2
     assert (run.patients_done, run.results.count(), run.chunks_done) == (3, 3, 1)
+    # The worker logs the success once the task has returned: a moment after the run's row says done.
+    celery_worker.wait_for("the worker to log the chunk's success", lambda: "succeeded" in second.output())
     assert second.output().count("succeeded") == 1
     # Once is once: nothing more comes back after another visibility timeout.
     time.sleep(worker.VISIBILITY_TIMEOUT + 1)

@@ -193,6 +193,8 @@ def test_a_worker_killed_mid_task_leaves_a_report_that_is_still_made_once(
     assert report.attempts >= 2
     task_id = celery_worker.sent[0][1]
     assert f"[{task_id}] received" in first.output()
+    # The worker logs the success once the task has returned: a moment after the report's row says done.
+    celery_worker.wait_for("the worker to log the task's success", lambda: f"[{task_id}] succeeded" in second.output())
     assert second.output().count(f"[{task_id}] succeeded") == 1, second.output()
     assert files_in(celery_worker.media_root) == [celery_worker.media_root / report.file.name]
     assert Report.objects.filter(screening=screening).count() == 1
