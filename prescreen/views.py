@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.middleware import not_user_activity
 from config.service_errors import add_service_errors
 from ehr.models import EhrValue
 from patients.models import Candidate
@@ -77,6 +78,7 @@ def run_detail(request, pk):
     return render(request, "prescreen/detail.html", context)
 
 
+@not_user_activity
 @permission_required("prescreen.view_prescreenrun", raise_exception=True)
 @require_GET
 def run_progress(request, pk):

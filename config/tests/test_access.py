@@ -211,7 +211,7 @@ def test_every_polling_element_calls_a_view_that_is_not_user_activity():
         for path in Path(settings.BASE_DIR, "templates").rglob("*.html")
         for name in POLLING.findall(path.read_text())
     }
-    assert polled == {"screening:report_status", "amendments:impact_status"}  # the scan sees both
+    assert polled == {"screening:report_status", "amendments:impact_status", "prescreen:progress"}  # it sees all
     for name in polled:
         view = resolve(reverse(name, args=[1])).func
         assert getattr(view, "not_user_activity", False), name
