@@ -20,7 +20,7 @@ def run_criteria(run):
 def results(run, *, standing=None, criterion=None, status=None):
     """The run's results, ranked: nothing failed and fewest facts to collect first, then too little data, then
     failed (fewest failed first); optionally only one standing, or those whose `criterion` came out `status`."""
-    rows = run.results.all()
+    rows = run.results.select_related("screening")  # each row links to its screening once made
     if standing:
         rows = rows.filter(standing=standing)
     if criterion:

@@ -158,7 +158,7 @@ def run_export(request, pk):
 
 
 def _export_rows(rows):
-    for rank, row in enumerate(rows.select_related("screening").iterator(chunk_size=1000), start=1):
+    for rank, row in enumerate(rows.iterator(chunk_size=1000), start=1):
         values = [
             rank,
             row.name,
